@@ -1,0 +1,5 @@
+import sys
+
+from cityhall.cli import main
+
+sys.exit(main())

@@ -1,0 +1,266 @@
+"""The ``cityhall`` command.
+
+Core commands live here; each domain may add its own in ``cityhall/<domain>/commands.py``
+exposing ``register(subparsers)``, so this file does not grow with every domain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+
+from cityhall import dbserver
+from cityhall.config import Settings, get_settings
+from cityhall.core import logs
+
+DOMAIN_COMMANDS = (
+    "cityhall.core.audit.commands",
+    "cityhall.core.calendar.commands",
+    "cityhall.places.commands",
+    "cityhall.identity.commands",
+    "cityhall.demo",
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def ensure_database(settings: Settings) -> str:
+    """Start the embedded server if we use it, create the database; return its URL."""
+    from cityhall.db import create_database, libpq_url
+
+    if not settings.database_url:
+        dbserver.start(settings)
+    url = libpq_url(settings)
+    create_database(url)
+    return url
+
+
+# --- db -------------------------------------------------------------------------------
+
+
+def cmd_db_start(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.database_url:
+        print("CITYHALL_DATABASE_URL is set: the external server is used, nothing to start.")
+        return 0
+    st = dbserver.start(settings)
+    print(f"embedded PostgreSQL running (pid {st.pid}, data {st.pgdata}, socket {st.socket_dir})")
+    return 0
+
+
+def cmd_db_stop(args: argparse.Namespace) -> int:
+    settings = _settings()
+    print("stopped" if dbserver.stop(settings) else "not running")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.database_url:
+        from sqlalchemy.engine import make_url
+
+        print(f"external: {make_url(settings.database_url).render_as_string(hide_password=True)}")
+        return 0
+    st = dbserver.status(settings)
+    print(f"embedded: {'running, pid ' + str(st.pid) if st.running else 'stopped'} ({st.pgdata})")
+    return 0 if st.running else 3
+
+
+def cmd_db_psql(args: argparse.Namespace) -> int:
+    from cityhall.db import libpq_url
+
+    settings = _settings()
+    url = ensure_database(settings)
+    psql = dbserver.psql_path() if not settings.database_url else "psql"
+    os.execvp(psql, [psql, libpq_url(settings) if url else url, *args.psql_args])  # noqa: S606
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from cityhall import migrate
+
+    url = ensure_database(_settings())
+    migrate.upgrade(url, args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from cityhall import migrate
+
+    url = ensure_database(_settings())
+    migrate.revision(url, args.message, autogenerate=not args.empty)
+    return 0
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    logs.configure(settings.log_level, json_lines=settings.log_json)
+    uvicorn.run(
+        "cityhall.web.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from cityhall import jobs
+
+    settings = _settings()
+    logs.configure(settings.log_level, json_lines=settings.log_json)
+    jobs.run_worker(settings, concurrency=args.concurrency, queues=args.queue or None)
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Database up, schema migrated, reference data and (optionally) demo data loaded."""
+    from cityhall import migrate
+    from cityhall.core.i18n import compile_catalogs
+
+    compile_catalogs()
+    settings = _settings()
+    url = ensure_database(settings)
+    migrate.upgrade(url)
+    if args.demo:
+        from cityhall.demo import seed_all
+
+        seed_all(settings)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Setup, then the web server and a worker, until Ctrl-C; stops what it started."""
+    settings = _settings()
+    was_running = settings.database_url is not None or dbserver.status(settings).running
+    cmd_setup(argparse.Namespace(demo=True))
+    exe = [sys.executable, "-m", "cityhall"]
+    worker = subprocess.Popen([*exe, "worker"])  # noqa: S603
+    web = subprocess.Popen([*exe, "serve"])  # noqa: S603
+    print(f"cityhall is running at http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
+
+    def _forward(signum: int, _frame: object) -> None:
+        for proc in (web, worker):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, _forward)
+    signal.signal(signal.SIGTERM, _forward)
+    code = web.wait()
+    _forward(signal.SIGTERM, None)
+    worker.wait(timeout=60)
+    if not was_running:
+        dbserver.stop(settings)
+        print("embedded PostgreSQL stopped")
+    return code
+
+
+def cmd_config_docs(args: argparse.Namespace) -> int:
+    from cityhall.config import Settings
+
+    lines = [
+        "# Configuration",
+        "",
+        "Generated from `cityhall.config.Settings` by `cityhall config docs`; do not edit.",
+        "Every setting is an environment variable prefixed `CITYHALL_`.",
+        "",
+        "| Variable | Default | Description |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(generated)" if name == "secret_key" else default
+        if name == "data_dir":
+            shown = "./var"
+        lines.append(f"| `CITYHALL_{name.upper()}` | `{shown}` | {field.description or ''} |")
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cityhall", description="Digital city hall of HCMC")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database server and schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("start", help="start the embedded PostgreSQL").set_defaults(func=cmd_db_start)
+    db.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(func=cmd_db_stop)
+    db.add_parser("status", help="is it running?").set_defaults(func=cmd_db_status)
+    p = db.add_parser("psql", help="open psql on the platform database")
+    p.add_argument("psql_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_db_psql)
+    p = db.add_parser("migrate", help="apply migrations")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(func=cmd_db_migrate)
+    p = db.add_parser("revision", help="create a migration with the next sequential id")
+    p.add_argument("-m", "--message", required=True)
+    p.add_argument("--empty", action="store_true", help="do not autogenerate")
+    p.set_defaults(func=cmd_db_revision)
+
+    p = sub.add_parser("serve", help="run the web server")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run a job worker")
+    p.add_argument("--concurrency", type=int)
+    p.add_argument("--queue", action="append")
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("setup", help="start the database, migrate, load data")
+    p.add_argument("--demo", action="store_true", help="also load demo data")
+    p.set_defaults(func=cmd_setup)
+    sub.add_parser("run", help="setup with demo data, then web + worker").set_defaults(func=cmd_run)
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="config_command", required=True
+    )
+    p = cfg.add_parser("docs", help="print docs/configuration.md")
+    p.add_argument("--output")
+    p.set_defaults(func=cmd_config_docs)
+
+    for module_name in DOMAIN_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not exc.name or not module_name.startswith(exc.name):
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def print_json(value: object) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The one place where configuration lives.
+
+Every field is read from an environment variable prefixed ``CITYHALL_`` and is described,
+because ``docs/configuration.md`` is generated from these descriptions
+(``cityhall config docs``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYHALL_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development",
+        description="Deployment kind. `production` refuses to start with development secrets.",
+    )
+    data_dir: Path = Field(
+        PROJECT_ROOT / "var",
+        description="Folder for local state: the embedded PostgreSQL cluster, blobs, secrets.",
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "PostgreSQL URL (`postgresql://user@host:port/db`). When unset, an embedded "
+            "PostgreSQL is started in `<data_dir>/pgdata` and the database `cityhall` is used."
+        ),
+    )
+    embedded_database_name: str = Field(
+        "cityhall", description="Database name used inside the embedded PostgreSQL."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Key for signing cookies, CSRF tokens and the audit chain. When unset, a random key "
+            "is generated once into `<data_dir>/secret_key` (never committed)."
+        ),
+    )
+    host: str = Field("127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(8000, description="Port the web server listens on.")
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public base URL, used in links and e-mails."
+    )
+    log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+    log_json: bool = Field(True, description="Write logs as one JSON object per line.")
+    default_locale: Literal["vi", "en"] = Field(
+        "vi", description="Language used when a request does not ask for one."
+    )
+    timezone: str = Field(
+        "Asia/Ho_Chi_Minh", description="Time zone in which times are shown and days counted."
+    )
+
+    # Working-day calendar
+    office_morning_start: time = Field(time(7, 30), description="Office hours: morning opens.")
+    office_morning_end: time = Field(time(11, 30), description="Office hours: morning closes.")
+    office_afternoon_start: time = Field(time(13, 0), description="Office hours: afternoon opens.")
+    office_afternoon_end: time = Field(time(17, 0), description="Office hours: afternoon closes.")
+
+    # Identity
+    session_ttl_hours: int = Field(12, description="Lifetime of an official's browser session.")
+    token_ttl_hours: int = Field(24, description="Lifetime of an API bearer token.")
+    login_max_failures: int = Field(
+        5, description="Failed logins allowed per username (and 4x that per address) per window."
+    )
+    login_window_minutes: int = Field(15, description="Window for counting failed logins.")
+    cookie_secure: bool = Field(
+        False, description="Mark cookies Secure (set true behind HTTPS in production)."
+    )
+
+    # Audit
+    audit_shards: int = Field(
+        16,
+        description=(
+            "Number of independent hash chains in the audit log. Writers lock only one chain, "
+            "so up to this many transactions append audit events concurrently."
+        ),
+    )
+
+    # Blobs
+    blob_backend: Literal["local", "s3"] = Field("local", description="Where files are stored.")
+    blob_max_bytes: int = Field(
+        20 * 1024 * 1024, description="Largest file accepted on upload, in bytes."
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint URL.")
+    s3_bucket: str = Field("cityhall", description="S3 bucket for blobs.")
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
+
+    # Notifications
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(1025, description="SMTP server port.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        "none", description="SMTP transport security: none, STARTTLS, or implicit TLS."
+    )
+    smtp_user: str | None = Field(None, description="SMTP user name, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    mail_from: str = Field(
+        "cityhall <no-reply@cityhall.localhost>", description="Sender address of e-mails."
+    )
+    sms_backend: Literal["standin"] = Field(
+        "standin", description="SMS channel. `standin` records messages instead of sending."
+    )
+    push_backend: Literal["standin"] = Field(
+        "standin", description="Push channel. `standin` records messages instead of sending."
+    )
+
+    # Worker
+    worker_concurrency: int = Field(4, description="Jobs a worker runs at once.")
+    worker_stalled_seconds: int = Field(
+        30,
+        description="A job whose worker sent no heartbeat for this long is retried.",
+    )
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: from the environment, else a per-installation generated file."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        if self.environment == "production":
+            raise RuntimeError("CITYHALL_SECRET_KEY must be set in production")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The shared kernel: imported by every domain, imports none of them."""

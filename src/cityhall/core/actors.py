@@ -1,0 +1,53 @@
+"""Who is acting: passed explicitly into every service function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ActorKind(StrEnum):
+    OFFICIAL = "official"
+    CITIZEN = "citizen"
+    BUSINESS = "business"
+    CLIENT = "client"  # another agency's system
+    SYSTEM = "system"  # jobs, commands
+    ANONYMOUS = "anonymous"
+
+
+class Role(StrEnum):
+    INTAKE_OFFICER = "intake_officer"
+    HANDLER = "handler"
+    APPROVER = "approver"
+    ADMIN = "admin"
+    OPERATIONS_VIEWER = "operations_viewer"
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    role: Role
+    agency_code: str
+    unit_code: str | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    id: str | None = None
+    label: str = ""
+    grants: tuple[RoleGrant, ...] = field(default_factory=tuple)
+    session_id: str | None = None
+
+    def has_role(self, role: Role, agency_code: str | None = None) -> bool:
+        return any(
+            g.role is role and (agency_code is None or g.agency_code == agency_code)
+            for g in self.grants
+        )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, "system", "Hệ thống")
+ANONYMOUS = Actor(ActorKind.ANONYMOUS, None, "Khách")

@@ -1,0 +1,127 @@
+"""Background jobs on PostgreSQL (Procrastinate).
+
+Two rules (docs/adr/0005-jobs.md):
+
+* A job is deferred with :func:`defer` *inside the caller's SQLAlchemy transaction*, by calling
+  Procrastinate's own SQL function on the same connection. The job exists if and only if the
+  change that caused it commits.
+* Tasks are thin: ids in, one unit of work, one service call. Each domain keeps its tasks in
+  ``<domain>/jobs.py`` on a :class:`procrastinate.Blueprint` named ``blueprint``, periodic
+  ones beside the others, and lists the module in :data:`JOB_MODULES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import procrastinate
+from procrastinate.psycopg_connector import PsycopgConnector
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cityhall.config import Settings
+
+log = logging.getLogger(__name__)
+
+JOB_MODULES = ("cityhall.jobs_builtin",)
+
+
+def build_app(conninfo: str | None = None) -> procrastinate.App:
+    app = procrastinate.App(
+        connector=PsycopgConnector(conninfo=conninfo) if conninfo else PsycopgConnector(),
+    )
+    for name in JOB_MODULES:
+        module = importlib.import_module(name)
+        app.add_tasks_from(module.blueprint, namespace=name.split(".")[-2])
+    return app
+
+
+def _task(app: procrastinate.App, task_name: str) -> Any:
+    try:
+        return app.tasks[task_name]
+    except KeyError:
+        raise LookupError(f"unknown job task {task_name!r}") from None
+
+
+_APP: procrastinate.App | None = None
+
+
+def registry() -> procrastinate.App:
+    """The App used to look tasks up (no connection is opened by it)."""
+    global _APP
+    if _APP is None:
+        _APP = build_app()
+    return _APP
+
+
+def defer(
+    session: Session,
+    task_name: str,
+    *,
+    scheduled_at: datetime | None = None,
+    queueing_lock: str | None = None,
+    **kwargs: Any,
+) -> int:
+    """Queue ``task_name(**kwargs)`` in the session's transaction; returns the job id."""
+    task = _task(registry(), task_name)
+    row = session.execute(
+        text(
+            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
+            ":queue, :task_name, :priority, :lock, :queueing_lock, CAST(:args AS jsonb), "
+            ":scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
+        ),
+        {
+            "queue": task.queue,
+            "task_name": task.name,
+            "priority": task.priority,
+            "lock": task.lock,
+            "queueing_lock": queueing_lock or task.queueing_lock,
+            "args": json.dumps(kwargs),
+            "scheduled_at": scheduled_at.astimezone(UTC) if scheduled_at else None,
+        },
+    ).scalar_one()
+    return int(row)
+
+
+async def retry_stalled_jobs(app: procrastinate.App, stalled_seconds: float) -> int:
+    """Put back in the queue the jobs whose worker stopped sending heartbeats (killed)."""
+    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
+    count = 0
+    for job in stalled:
+        log.warning("retrying stalled job", extra={"job_id": job.id, "task": job.task_name})
+        await app.job_manager.retry_job(job)
+        count += 1
+    return count
+
+
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int | None = None,
+    queues: list[str] | None = None,
+    wait: bool = True,
+) -> None:
+    from cityhall.db import libpq_url
+
+    app = build_app(libpq_url(settings))
+
+    async def main() -> None:
+        async with app.open_async():
+            # Recover what a killed worker left behind before taking new work.
+            await retry_stalled_jobs(app, settings.worker_stalled_seconds)
+            await app.run_worker_async(
+                concurrency=concurrency or settings.worker_concurrency,
+                queues=queues,
+                wait=wait,
+                install_signal_handlers=True,
+                update_heartbeat_interval=max(1.0, settings.worker_stalled_seconds / 6),
+                stalled_worker_timeout=settings.worker_stalled_seconds,
+                shutdown_graceful_timeout=30,
+            )
+
+    asyncio.run(main())

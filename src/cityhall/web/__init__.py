@@ -1,0 +1,1 @@
+"""The HTTP edge: app factory, dependencies, error mapping, security middleware."""

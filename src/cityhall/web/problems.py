@@ -1,0 +1,185 @@
+"""Map every error to RFC 9457 ``application/problem+json`` (an HTML page for pages)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cityhall.core.context import current_request_id
+from cityhall.core.i18n import translate
+from cityhall.errors import DomainError, FieldError, TooManyRequests
+from cityhall.web.deps import request_locale
+
+log = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+# Vietnamese messages for pydantic's error types (translated to English by the catalog).
+_VALIDATION_MESSAGES: dict[str, str] = {
+    "missing": "Trường này là bắt buộc.",
+    "extra_forbidden": "Trường này không được chấp nhận.",
+    "json_invalid": "Nội dung JSON không hợp lệ: {error}.",
+    "json_type": "Nội dung phải là JSON.",
+    "model_attributes_type": "Phải là một đối tượng JSON.",
+    "dict_type": "Phải là một đối tượng JSON.",
+    "list_type": "Phải là một danh sách.",
+    "string_type": "Phải là chuỗi ký tự.",
+    "string_too_short": "Phải có ít nhất {min_length} ký tự.",
+    "string_too_long": "Không được dài quá {max_length} ký tự.",
+    "string_pattern_mismatch": "Không đúng định dạng.",
+    "int_type": "Phải là số nguyên.",
+    "int_parsing": "Phải là số nguyên.",
+    "int_from_float": "Phải là số nguyên.",
+    "float_type": "Phải là số.",
+    "float_parsing": "Phải là số.",
+    "bool_type": "Phải là true hoặc false.",
+    "bool_parsing": "Phải là true hoặc false.",
+    "greater_than": "Phải lớn hơn {gt}.",
+    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}.",
+    "less_than": "Phải nhỏ hơn {lt}.",
+    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}.",
+    "literal_error": "Phải là một trong các giá trị: {expected}.",
+    "enum": "Phải là một trong các giá trị: {expected}.",
+    "date_type": "Phải là ngày theo dạng YYYY-MM-DD.",
+    "date_parsing": "Phải là ngày theo dạng YYYY-MM-DD.",
+    "date_from_datetime_parsing": "Phải là ngày theo dạng YYYY-MM-DD.",
+    "datetime_type": "Phải là thời điểm theo chuẩn ISO 8601.",
+    "datetime_parsing": "Phải là thời điểm theo chuẩn ISO 8601.",
+    "uuid_parsing": "Phải là một UUID.",
+    "value_error": "Giá trị không hợp lệ: {error}.",
+}
+_FALLBACK = "Giá trị không hợp lệ."
+
+_TITLES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Cần đăng nhập.",
+    403: "Bạn không có quyền thực hiện thao tác này.",
+    404: "Không tìm thấy.",
+    405: "Phương thức không được hỗ trợ.",
+    409: "Thao tác xung đột với trạng thái hiện tại.",
+    413: "Nội dung quá lớn.",
+    415: "Kiểu nội dung không được hỗ trợ.",
+    422: "Dữ liệu không hợp lệ.",
+    429: "Quá nhiều yêu cầu. Vui lòng thử lại sau.",
+    500: "Đã có lỗi ở phía hệ thống. Vui lòng thử lại sau.",
+}
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        source, rest = parts[0], parts[1:]
+        if source == "body" and not rest:
+            return "body"
+        if source == "body" and rest and rest[0].isdigit() and len(rest) == 1:
+            return f"body (vị trí {rest[0]})"
+        return ".".join(rest) if rest else source
+    return ".".join(parts)
+
+
+def problem(
+    request: Request,
+    status: int,
+    *,
+    code: str,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    locale = request_locale(request)
+    body: dict[str, Any] = {
+        "type": f"https://cityhall.hochiminhcity.gov.vn/problems/{code}",
+        "title": translate(title or _TITLES.get(status, _TITLES[400]), locale),
+        "status": status,
+        "code": code,
+        "instance": request.url.path,
+        "request_id": current_request_id(),
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    response.headers["Content-Language"] = locale
+    return response
+
+
+def _field_errors(request: Request, errors: list[FieldError]) -> list[dict[str, str]]:
+    locale = request_locale(request)
+    return [{"field": e.field, "message": translate(e.message, locale, **e.params)} for e in errors]
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    locale = request_locale(request)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem(
+        request,
+        exc.status,
+        code=exc.code,
+        detail=translate(exc.message, locale, **exc.params),
+        errors=_field_errors(request, exc.errors) or None,
+        headers=headers,
+    )
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    locale = request_locale(request)
+    items: list[dict[str, str]] = []
+    malformed = False
+    for err in exc.errors():
+        kind = str(err.get("type", ""))
+        malformed = malformed or kind in {"json_invalid", "json_type"}
+        ctx = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+        template = _VALIDATION_MESSAGES.get(kind, _FALLBACK)
+        try:
+            message = translate(template, locale, **ctx)
+        except (KeyError, IndexError):
+            message = translate(_FALLBACK, locale)
+        items.append({"field": _field_path(err.get("loc", ())), "message": message})
+    status = 400 if malformed else 422
+    detail = "; ".join(f"{i['field']}: {i['message']}" for i in items)
+    return problem(
+        request,
+        status,
+        code="malformed-json" if malformed else "invalid",
+        title=_TITLES[status],
+        detail=detail,
+        errors=items,
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}.get(
+        exc.status_code, "http-error"
+    )
+    detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+    return problem(
+        request,
+        exc.status_code,
+        code=code,
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def unhandled_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(request, 500, code="internal-error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unhandled_error)
