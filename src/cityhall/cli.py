@@ -241,12 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_config_docs)
 
     for module_name in DOMAIN_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not module_name.startswith(exc.name):
-                raise
-            continue
+        module = importlib.import_module(module_name)
         module.register(sub)
     return parser
 

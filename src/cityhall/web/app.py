@@ -50,12 +50,7 @@ def create_app(
     problems.install(app)
     app.include_router(ops.router)
     for name in ROUTERS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not exc.name or not name.startswith(exc.name):
-                raise
-            continue
+        module = importlib.import_module(name)
         app.include_router(module.router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
