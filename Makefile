@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed-stamp
 VENDOR := src/cityhall/web/static/vendor
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup run test check lint format types contracts browser lock docs clean-db bench
+.PHONY: setup run test check lint format types contracts browser lock docs messages bench
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -65,3 +65,10 @@ docs: $(STAMP)
 
 bench: setup
 	$(PY) bench/run.py
+
+# Domain errors are extraction keywords: their first argument is a message id.
+I18N_KEYWORDS := -k N_ -k _ -k Invalid -k NotFound -k Forbidden -k Unauthenticated -k Conflict -k TooManyRequests -k FieldError:2
+## Extract user-facing messages and update the catalogs (then translate locale/en/.../messages.po)
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output -o src/cityhall/locale/messages.pot src
+	$(BIN)/pybabel update -i src/cityhall/locale/messages.pot -d src/cityhall/locale --no-fuzzy-matching --ignore-obsolete

@@ -150,3 +150,61 @@ def fresh_factory(fresh_db: str) -> Iterator[sessionmaker[Session]]:
     eng = make_engine(fresh_db, pool_size=5)
     yield session_factory(eng)
     eng.dispose()
+
+
+# --- identity helpers ---------------------------------------------------------------------
+
+CITY_AGENCY = "000.00.00.H29"
+
+
+@pytest.fixture
+def make_official(session: Session):  # type: ignore[no-untyped-def]
+    """Create an official directly through the service; returns (official, password)."""
+    from cityhall.core.actors import SYSTEM, Actor, ActorKind, Role, RoleGrant
+    from cityhall.identity import service
+    from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
+
+    root = Actor(
+        ActorKind.SYSTEM, "system", "Hệ thống", (RoleGrant(Role.ADMIN, CITY_AGENCY, None),)
+    )
+    assert SYSTEM.kind is ActorKind.SYSTEM
+    counter = iter(range(10_000))
+
+    def _make(
+        role: Role = Role.HANDLER,
+        agency_code: str = CITY_AGENCY,
+        unit_code: str | None = None,
+        username: str | None = None,
+        password: str = "mat-khau-rat-dai-123",
+    ):  # type: ignore[no-untyped-def]
+        name = username or f"{role.value}-{next(counter)}-{secrets.token_hex(2)}"
+        official = service.create_official(
+            session,
+            actor=root,
+            data=OfficialCreate(
+                username=name,
+                full_name=f"Cán bộ {name}",
+                password=password,
+                roles=[RoleGrantIn(role=role, agency_code=agency_code, unit_code=unit_code)],
+            ),
+        )
+        session.commit()
+        return official, password
+
+    return _make
+
+
+@pytest.fixture
+def official_headers(client: TestClient, make_official):  # type: ignore[no-untyped-def]
+    """``official_headers(role=Role.ADMIN, ...)`` -> a bearer Authorization header."""
+    from cityhall.core.actors import Role
+
+    def _headers(role: Role = Role.ADMIN, **kwargs):  # type: ignore[no-untyped-def]
+        official, password = make_official(role=role, **kwargs)
+        r = client.post(
+            "/api/v1/auth/token", json={"username": official.username, "password": password}
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    return _headers

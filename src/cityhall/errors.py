@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from cityhall.core.i18n import N_
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -22,7 +24,7 @@ class FieldError:
 class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "error"
-    default_message: ClassVar[str] = "Yêu cầu không hợp lệ."
+    default_message: ClassVar[str] = N_("Yêu cầu không hợp lệ.")
 
     def __init__(
         self,
@@ -41,37 +43,37 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
     code = "not-found"
-    default_message = "Không tìm thấy."
+    default_message = N_("Không tìm thấy.")
 
 
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
-    default_message = "Bạn không có quyền thực hiện thao tác này."
+    default_message = N_("Bạn không có quyền thực hiện thao tác này.")
 
 
 class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"
-    default_message = "Cần đăng nhập."
+    default_message = N_("Cần đăng nhập.")
 
 
 class Invalid(DomainError):
     status = 422
     code = "invalid"
-    default_message = "Dữ liệu không hợp lệ."
+    default_message = N_("Dữ liệu không hợp lệ.")
 
 
 class Conflict(DomainError):
     status = 409
     code = "conflict"
-    default_message = "Thao tác xung đột với trạng thái hiện tại."
+    default_message = N_("Thao tác xung đột với trạng thái hiện tại.")
 
 
 class TooManyRequests(DomainError):
     status = 429
     code = "too-many-requests"
-    default_message = "Quá nhiều yêu cầu. Vui lòng thử lại sau."
+    default_message = N_("Quá nhiều yêu cầu. Vui lòng thử lại sau.")
 
     def __init__(self, message: str | None = None, /, *, retry_after: int = 60, **params: Any):
         self.retry_after = retry_after

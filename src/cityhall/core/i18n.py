@@ -17,6 +17,11 @@ SUPPORTED = ("vi", "en")
 DEFAULT = "vi"
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a string for extraction without translating it here (translated at the edge)."""
+    return message
+
+
 def compile_catalogs() -> list[Path]:
     """Compile every stale ``.po`` into its ``.mo``. Returns the files written."""
     from babel.messages.mofile import write_mo

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityhall.core.context import current_request_id
-from cityhall.core.i18n import translate
+from cityhall.core.i18n import N_, translate
 from cityhall.errors import DomainError, FieldError, TooManyRequests
 from cityhall.web.deps import request_locale
 
@@ -21,52 +21,52 @@ PROBLEM = "application/problem+json"
 
 # Vietnamese messages for pydantic's error types (translated to English by the catalog).
 _VALIDATION_MESSAGES: dict[str, str] = {
-    "missing": "Trường này là bắt buộc.",
-    "extra_forbidden": "Trường này không được chấp nhận.",
-    "json_invalid": "Nội dung JSON không hợp lệ: {error}.",
-    "json_type": "Nội dung phải là JSON.",
-    "model_attributes_type": "Phải là một đối tượng JSON.",
-    "dict_type": "Phải là một đối tượng JSON.",
-    "list_type": "Phải là một danh sách.",
-    "string_type": "Phải là chuỗi ký tự.",
-    "string_too_short": "Phải có ít nhất {min_length} ký tự.",
-    "string_too_long": "Không được dài quá {max_length} ký tự.",
-    "string_pattern_mismatch": "Không đúng định dạng.",
-    "int_type": "Phải là số nguyên.",
-    "int_parsing": "Phải là số nguyên.",
-    "int_from_float": "Phải là số nguyên.",
-    "float_type": "Phải là số.",
-    "float_parsing": "Phải là số.",
-    "bool_type": "Phải là true hoặc false.",
-    "bool_parsing": "Phải là true hoặc false.",
-    "greater_than": "Phải lớn hơn {gt}.",
-    "greater_than_equal": "Phải lớn hơn hoặc bằng {ge}.",
-    "less_than": "Phải nhỏ hơn {lt}.",
-    "less_than_equal": "Phải nhỏ hơn hoặc bằng {le}.",
-    "literal_error": "Phải là một trong các giá trị: {expected}.",
-    "enum": "Phải là một trong các giá trị: {expected}.",
-    "date_type": "Phải là ngày theo dạng YYYY-MM-DD.",
-    "date_parsing": "Phải là ngày theo dạng YYYY-MM-DD.",
-    "date_from_datetime_parsing": "Phải là ngày theo dạng YYYY-MM-DD.",
-    "datetime_type": "Phải là thời điểm theo chuẩn ISO 8601.",
-    "datetime_parsing": "Phải là thời điểm theo chuẩn ISO 8601.",
-    "uuid_parsing": "Phải là một UUID.",
-    "value_error": "Giá trị không hợp lệ: {error}.",
+    "missing": N_("Trường này là bắt buộc."),
+    "extra_forbidden": N_("Trường này không được chấp nhận."),
+    "json_invalid": N_("Nội dung JSON không hợp lệ: {error}."),
+    "json_type": N_("Nội dung phải là JSON."),
+    "model_attributes_type": N_("Phải là một đối tượng JSON."),
+    "dict_type": N_("Phải là một đối tượng JSON."),
+    "list_type": N_("Phải là một danh sách."),
+    "string_type": N_("Phải là chuỗi ký tự."),
+    "string_too_short": N_("Phải có ít nhất {min_length} ký tự."),
+    "string_too_long": N_("Không được dài quá {max_length} ký tự."),
+    "string_pattern_mismatch": N_("Không đúng định dạng."),
+    "int_type": N_("Phải là số nguyên."),
+    "int_parsing": N_("Phải là số nguyên."),
+    "int_from_float": N_("Phải là số nguyên."),
+    "float_type": N_("Phải là số."),
+    "float_parsing": N_("Phải là số."),
+    "bool_type": N_("Phải là true hoặc false."),
+    "bool_parsing": N_("Phải là true hoặc false."),
+    "greater_than": N_("Phải lớn hơn {gt}."),
+    "greater_than_equal": N_("Phải lớn hơn hoặc bằng {ge}."),
+    "less_than": N_("Phải nhỏ hơn {lt}."),
+    "less_than_equal": N_("Phải nhỏ hơn hoặc bằng {le}."),
+    "literal_error": N_("Phải là một trong các giá trị: {expected}."),
+    "enum": N_("Phải là một trong các giá trị: {expected}."),
+    "date_type": N_("Phải là ngày theo dạng YYYY-MM-DD."),
+    "date_parsing": N_("Phải là ngày theo dạng YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Phải là ngày theo dạng YYYY-MM-DD."),
+    "datetime_type": N_("Phải là thời điểm theo chuẩn ISO 8601."),
+    "datetime_parsing": N_("Phải là thời điểm theo chuẩn ISO 8601."),
+    "uuid_parsing": N_("Phải là một UUID."),
+    "value_error": N_("Giá trị không hợp lệ: {error}."),
 }
-_FALLBACK = "Giá trị không hợp lệ."
+_FALLBACK = N_("Giá trị không hợp lệ.")
 
 _TITLES = {
-    400: "Yêu cầu không hợp lệ.",
-    401: "Cần đăng nhập.",
-    403: "Bạn không có quyền thực hiện thao tác này.",
-    404: "Không tìm thấy.",
-    405: "Phương thức không được hỗ trợ.",
-    409: "Thao tác xung đột với trạng thái hiện tại.",
-    413: "Nội dung quá lớn.",
-    415: "Kiểu nội dung không được hỗ trợ.",
-    422: "Dữ liệu không hợp lệ.",
-    429: "Quá nhiều yêu cầu. Vui lòng thử lại sau.",
-    500: "Đã có lỗi ở phía hệ thống. Vui lòng thử lại sau.",
+    400: N_("Yêu cầu không hợp lệ."),
+    401: N_("Cần đăng nhập."),
+    403: N_("Bạn không có quyền thực hiện thao tác này."),
+    404: N_("Không tìm thấy."),
+    405: N_("Phương thức không được hỗ trợ."),
+    409: N_("Thao tác xung đột với trạng thái hiện tại."),
+    413: N_("Nội dung quá lớn."),
+    415: N_("Kiểu nội dung không được hỗ trợ."),
+    422: N_("Dữ liệu không hợp lệ."),
+    429: N_("Quá nhiều yêu cầu. Vui lòng thử lại sau."),
+    500: N_("Đã có lỗi ở phía hệ thống. Vui lòng thử lại sau."),
 }
 
 
