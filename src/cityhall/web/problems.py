@@ -105,9 +105,21 @@ def problem(
         body["detail"] = detail
     if errors:
         body["errors"] = errors
+    if wants_html(request):
+        from cityhall.web.templating import render
+
+        return render(request, "error.html", {"problem": body, "actor": None}, status_code=status)
     response = JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
     response.headers["Content-Language"] = locale
     return response
+
+
+def wants_html(request: Request) -> bool:
+    """Pages get an HTML error page; the API (and anything not asking for HTML) gets JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/open311/", "/openapi")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _field_errors(request: Request, errors: list[FieldError]) -> list[dict[str, str]]:
