@@ -100,6 +100,7 @@ class EdgeMiddleware:
                     path,
                     status,
                     extra={
+                        "request_id": request_id,
                         "method": scope["method"],
                         "path": path,
                         "route": template,
