@@ -120,3 +120,23 @@ def test_concurrent_writers_do_not_wait_for_each_other(
     with fresh_factory() as s:
         checked, problems = audit.verify(s)
     assert (checked, problems) == (2, [])
+
+
+def test_cli_verify_reports_the_tampered_row(fresh_db: str, fresh_factory) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import os
+    import subprocess
+    import sys
+
+    ids = _write(fresh_factory, 3)
+    env = {**os.environ, "CITYHALL_DATABASE_URL": fresh_db}
+    cmd = [sys.executable, "-m", "cityhall", "audit", "verify"]
+    ok = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "3 events checked, intact" in ok.stdout
+    _tamper(fresh_factory, "UPDATE audit_events SET data = '{}' WHERE id = :id", id=ids[1])
+    bad = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=False)
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False
+    assert [(p["kind"], p["row_id"]) for p in report["problems"]] == [("edited", ids[1])]
