@@ -127,12 +127,16 @@ def fresh_db(template_url: str, engine: Engine) -> Iterator[str]:
     from cityhall.db import database_name
 
     url = _server_url(f"cityhall_t_{RUN_ID}_{secrets.token_hex(3)}")
-    engine.dispose()  # CREATE DATABASE … TEMPLATE needs the template to have no sessions
     import psycopg
     from psycopg import sql
 
-    from cityhall.db import maintenance_url
+    from cityhall.db import default_engine, maintenance_url
 
+    # CREATE DATABASE … TEMPLATE needs the template to have no other sessions: close ours
+    # (the suite's engine, and the app's default engine that in-process commands open).
+    engine.dispose()
+    if default_engine.cache_info().currsize:
+        default_engine().dispose()
     with psycopg.connect(maintenance_url(url), autocommit=True) as conn:
         conn.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from cityhall import dbserver
 from cityhall.config import Settings, get_settings
+from cityhall.db import ensure_database
 from cityhall.core import logs
 
 DOMAIN_COMMANDS = (
@@ -32,17 +33,6 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _settings() -> Settings:
     return get_settings()
-
-
-def ensure_database(settings: Settings) -> str:
-    """Start the embedded server if we use it, create the database; return its URL."""
-    from cityhall.db import create_database, libpq_url
-
-    if not settings.database_url:
-        dbserver.start(settings)
-    url = libpq_url(settings)
-    create_database(url)
-    return url
 
 
 # --- db -------------------------------------------------------------------------------

@@ -86,6 +86,16 @@ def drop_database(url: str) -> None:
         )
 
 
+def ensure_database(settings: Settings) -> str:
+    """Start the embedded server if it is the one in use, create the platform database if
+    missing; return its libpq URL."""
+    if not settings.database_url:
+        dbserver.start(settings)
+    url = libpq_url(settings)
+    create_database(url)
+    return url
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(
         sqlalchemy_url(url),
@@ -125,3 +135,11 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def command_session() -> Iterator[Session]:
+    """A command-line unit of work on the platform database (started and created if needed)."""
+    ensure_database(get_settings())
+    with unit_of_work(session_factory(default_engine())) as session:
+        yield session

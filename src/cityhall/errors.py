@@ -6,7 +6,8 @@ docs/adr/0004); ``params`` are interpolated after translation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from cityhall.core.i18n import N_
@@ -18,7 +19,7 @@ class FieldError:
 
     field: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
 class DomainError(Exception):

@@ -110,14 +110,17 @@ def run_worker(
 
     app = build_app(libpq_url(settings))
 
+    # Procrastinate reads a missing queue list as "every queue" (an empty one as none).
+    queue_option: dict[str, Any] = {"queues": queues} if queues else {}
+
     async def main() -> None:
         async with app.open_async():
             # Recover what a killed worker left behind before taking new work.
             await retry_stalled_jobs(app, settings.worker_stalled_seconds)
             await app.run_worker_async(
                 concurrency=concurrency or settings.worker_concurrency,
-                queues=queues,
                 wait=wait,
+                **queue_option,
                 install_signal_handlers=True,
                 update_heartbeat_interval=max(1.0, settings.worker_stalled_seconds / 6),
                 stalled_worker_timeout=settings.worker_stalled_seconds,

@@ -369,6 +369,32 @@ def create_official(session: Session, *, actor: Actor, data: OfficialCreate) -> 
     return official
 
 
+def set_password(session: Session, *, actor: Actor, official_id: int, password: str) -> None:
+    """An admin sets an official's password; every session of theirs is revoked."""
+    if not actor.is_admin:
+        raise Forbidden()
+    if len(password) < 12:
+        raise Invalid(errors=[FieldError("password", "Mật khẩu phải có ít nhất 12 ký tự.")])
+    official = _load_official(session, official_id)
+    official.password_hash = hash_password(password)
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.official_id == official_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="identity.official.set_password",
+        object_type="official",
+        object_id=str(official_id),
+    )
+
+
+def find_official_id(session: Session, username: str) -> int | None:
+    return session.scalar(select(Official.id).where(Official.username == username.lower()))
+
+
 # --- citizens and businesses --------------------------------------------------------------
 
 # Province codes that begin a personal identification number (Circular 07/2016/TT-BCA,

@@ -22,7 +22,7 @@ ROUTERS = (
     "cityhall.places.api",
     "cityhall.identity.api",
     "cityhall.identity.pages",
-    "cityhall.core.calendar.api",
+    "cityhall.web.calendar_api",
     "cityhall.web.blobs_api",
 )
 

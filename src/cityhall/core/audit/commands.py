@@ -8,13 +8,10 @@ from typing import Any
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from cityhall.cli import ensure_database
-    from cityhall.config import get_settings
     from cityhall.core.audit.service import verify
-    from cityhall.db import default_engine, session_factory
+    from cityhall.db import command_session
 
-    ensure_database(get_settings())
-    with session_factory(default_engine())() as session:
+    with command_session() as session:
         checked, problems = verify(session)
     if args.json:
         print(
