@@ -130,10 +130,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
     settings = _settings()
     url = ensure_database(settings)
     migrate.upgrade(url)
-    if args.demo:
-        from cityhall.demo import seed_all
+    from cityhall.demo import seed_all
 
-        seed_all(settings)
+    print(json.dumps(seed_all(settings, demo=args.demo), ensure_ascii=False))
     return 0
 
 
@@ -219,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int)
     p.add_argument("--queue", action="append")
     p.set_defaults(func=cmd_worker)
-    p = sub.add_parser("setup", help="start the database, migrate, load data")
+    p = sub.add_parser("setup", help="start the database, migrate, load reference data")
     p.add_argument("--demo", action="store_true", help="also load demo data")
     p.set_defaults(func=cmd_setup)
     sub.add_parser("run", help="setup with demo data, then web + worker").set_defaults(func=cmd_run)

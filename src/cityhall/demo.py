@@ -150,24 +150,33 @@ DEMO_CITIZENS = (
 )
 
 
-def seed_all(settings: Settings) -> dict[str, Any]:
+def load_reference(session: Session) -> dict[str, Any]:
+    """Reference data every installation needs (not demo data): audit chains, places,
+    public holidays. Idempotent and fast on a second run."""
     from cityhall.core.audit.service import ensure_chains
     from cityhall.core.calendar.service import seed_from_holidays_package
-    from cityhall.db import default_engine, session_factory, unit_of_work
-    from cityhall.identity import service as identity
     from cityhall.places.service import load_reference_data
 
+    ensure_chains(session)
+    places = load_reference_data(session)
+    year = datetime.now(UTC).year
+    holidays = seed_from_holidays_package(session, range(year - 2, year + 3))
+    return {"places": places, "holidays_changed": holidays}
+
+
+def seed_all(settings: Settings, *, demo: bool = True) -> dict[str, Any]:
+    from cityhall.db import default_engine, session_factory, unit_of_work
+    from cityhall.identity import service as identity
+
     with unit_of_work(session_factory(default_engine())) as session:
-        ensure_chains(session)
-        places = load_reference_data(session)
-        year = datetime.now(UTC).year
-        holidays = seed_from_holidays_package(session, range(year - 2, year + 3))
-        accounts = seed_accounts(session, settings)
-        for pin, name, born in DEMO_CITIZENS:
-            identity.ensure_citizen(
-                session, actor=_seeder(), pin=pin, full_name=name, birth_date=born
-            )
-    return {"places": places, "holidays": holidays, "accounts": len(accounts)}
+        summary = load_reference(session)
+        if demo:
+            summary["accounts"] = len(seed_accounts(session, settings))
+            for pin, name, born in DEMO_CITIZENS:
+                identity.ensure_citizen(
+                    session, actor=_seeder(), pin=pin, full_name=name, birth_date=born
+                )
+    return summary
 
 
 def _migrate_and_seed(settings: Settings) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import Any
 
 from cityhall.core.context import current_request_id
 
-_RESERVED = set(vars(logging.makeLogRecord({})))
+# Standard LogRecord attributes, and uvicorn's ANSI-coloured duplicate of the message.
+_SKIPPED = {*vars(logging.makeLogRecord({})), "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,7 +26,7 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         for key, value in vars(record).items():
-            if key not in _RESERVED and key not in entry and not key.startswith("_"):
+            if key not in _SKIPPED and key not in entry and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
