@@ -64,7 +64,7 @@ docs: $(STAMP)
 	$(BIN)/cityhall config docs --output docs/configuration.md
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/audit_append.py
 
 # Domain errors are extraction keywords: their first argument is a message id.
 I18N_KEYWORDS := -k N_ -k _ -k Invalid -k NotFound -k Forbidden -k Unauthenticated -k Conflict -k TooManyRequests -k FieldError:2
