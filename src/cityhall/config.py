@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -123,6 +123,8 @@ class Settings(BaseSettings):
         description="A job whose worker sent no heartbeat for this long is retried.",
     )
 
+    _secret_cache: str | None = PrivateAttr(None)
+
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
@@ -133,6 +135,11 @@ class Settings(BaseSettings):
 
     def resolved_secret_key(self) -> str:
         """The signing key: from the environment, else a per-installation generated file."""
+        if self._secret_cache is None:
+            self._secret_cache = self._load_secret_key()
+        return self._secret_cache
+
+    def _load_secret_key(self) -> str:
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         path = self.data_dir / "secret_key"

@@ -31,6 +31,7 @@ def create_app(
     settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+    settings.resolved_secret_key()  # fail fast in production without a key
     if session_factory is None:
         from cityhall.db import default_engine
         from cityhall.db import session_factory as make_factory

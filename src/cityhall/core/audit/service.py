@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, text
@@ -30,9 +31,12 @@ _SHARD_KEY = "cityhall.audit.shard"
 
 
 def _key() -> bytes:
-    return hashlib.sha256(
-        b"cityhall-audit-v1:" + get_settings().resolved_secret_key().encode()
-    ).digest()
+    return _derive_key(get_settings().resolved_secret_key())
+
+
+@lru_cache(maxsize=4)
+def _derive_key(secret: str) -> bytes:
+    return hashlib.sha256(b"cityhall-audit-v1:" + secret.encode()).digest()
 
 
 def _digest(key: bytes, event: AuditEvent) -> bytes:
