@@ -1,0 +1,248 @@
+"""Read models: search and look up units, former units and agencies (public reference data).
+
+Search compares ``lower(f_unaccent(text))`` on both sides, so "ben thanh" finds
+"Phường Bến Thành", and uses pg_trgm word similarity so "ben tanh" does too. Both the
+substring test (LIKE) and the similarity operator are served by the trigram GIN indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Select, case, func, literal, or_, select, text
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from cityhall.errors import NotFound
+from cityhall.places.models import AdminUnit, Agency, FormerUnit, UnitSuccession
+from cityhall.places.schemas import (
+    AgencyOut,
+    AgencyQuery,
+    FormerUnitOut,
+    FormerUnitRef,
+    HistoryQuery,
+    Page,
+    SuccessorRef,
+    UnitDetail,
+    UnitOut,
+    UnitQuery,
+)
+
+# pg_trgm's default (0.6) misses one-letter typos in short names ("ben tanh" scores 0.58).
+WORD_SIMILARITY_THRESHOLD = 0.5
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def _words(q: str) -> str:
+    """Punctuation to spaces, runs of spaces collapsed."""
+    return _NOT_WORD.sub(" ", q).strip()
+
+
+def _norm(value: Any) -> ColumnElement[str]:
+    """The SQL expression the stored ``search_text`` columns are built with."""
+    return func.lower(func.f_unaccent(value))
+
+
+def _like_escape(q: str) -> str:
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _use_similarity_threshold(session: Session) -> None:
+    # Transaction-local: affects only this request's transaction.
+    session.execute(
+        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+        {"t": str(WORD_SIMILARITY_THRESHOLD)},
+    )
+
+
+class _Search:
+    """The match condition and ranking of one free-text query against a search column."""
+
+    def __init__(self, q: str, column: Any, *names: Any) -> None:
+        words = _words(q)
+        self.qn = _norm(literal(words))
+        self.pattern = _norm(literal(f"%{_like_escape(words)}%"))
+        self.column = column
+        self.names = names
+
+    def condition(self) -> ColumnElement[bool]:
+        return or_(
+            self.column.like(self.pattern, escape="\\"),
+            self.column.op("%>")(self.qn),
+        )
+
+    def order(self) -> list[ColumnElement[Any]]:
+        exact = or_(*(_norm(n) == self.qn for n in self.names), self.column == self.qn)
+        return [
+            case((exact, 0), (self.column.like(self.pattern, escape="\\"), 1), else_=2),
+            func.word_similarity(self.qn, self.column).desc(),
+        ]
+
+
+def _page(
+    session: Session, stmt: Select[Any], order: list[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.scalars(stmt.order_by(*order).limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+# --- current units --------------------------------------------------------------------------
+
+
+def search_units(session: Session, query: UnitQuery) -> Page[UnitOut]:
+    stmt = select(AdminUnit)
+    order: list[Any] = []
+    if query.kind is not None:
+        stmt = stmt.where(AdminUnit.kind == query.kind.value)
+    if query.q and _words(query.q):
+        search = _Search(query.q, AdminUnit.search_text, AdminUnit.short_name)
+        _use_similarity_threshold(session)
+        stmt = stmt.where(or_(search.condition(), AdminUnit.code == query.q.strip()))
+        order = search.order()
+    order += [AdminUnit.level, AdminUnit.code]
+    rows, total = _page(session, stmt, order, query.limit, query.offset)
+    return Page[UnitOut](
+        items=[UnitOut.model_validate(r) for r in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+def get_unit(session: Session, code: str) -> UnitDetail:
+    unit = session.get(AdminUnit, code)
+    if unit is None:
+        raise NotFound("Không tìm thấy đơn vị hành chính có mã {code}.", code=code)
+    former = session.execute(
+        select(FormerUnit, UnitSuccession.is_main, UnitSuccession.whole)
+        .join(UnitSuccession, UnitSuccession.former_code == FormerUnit.code)
+        .where(UnitSuccession.unit_code == code)
+        .order_by(FormerUnit.level.desc(), FormerUnit.province_code.desc(), FormerUnit.code)
+    ).all()
+    refs = [
+        FormerUnitRef(
+            code=f.code,
+            level=f.level,
+            kind=f.kind,
+            name=f.name,
+            full_name=f.full_name,
+            is_main=is_main,
+            whole=whole,
+        )
+        for f, is_main, whole in former
+    ]
+    return UnitDetail(**UnitOut.model_validate(unit).model_dump(), former_units=refs)
+
+
+# --- former units -----------------------------------------------------------------------------
+
+
+def _successors(session: Session, codes: list[str]) -> dict[str, list[SuccessorRef]]:
+    rows = session.execute(
+        select(UnitSuccession, AdminUnit.kind, AdminUnit.name)
+        .join(AdminUnit, AdminUnit.code == UnitSuccession.unit_code)
+        .where(UnitSuccession.former_code.in_(codes))
+        .order_by(UnitSuccession.is_main.desc(), AdminUnit.code)
+    ).all()
+    out: dict[str, list[SuccessorRef]] = {c: [] for c in codes}
+    for s, kind, name in rows:
+        out[s.former_code].append(
+            SuccessorRef(code=s.unit_code, kind=kind, name=name, is_main=s.is_main, whole=s.whole)
+        )
+    return out
+
+
+def _former_out(units: list[FormerUnit], session: Session) -> list[FormerUnitOut]:
+    successors = _successors(session, [u.code for u in units])
+    return [
+        FormerUnitOut(
+            code=u.code,
+            level=u.level,
+            kind=u.kind,
+            division_type=u.division_type,
+            name=u.name,
+            short_name=u.short_name,
+            full_name=u.full_name,
+            province_code=u.province_code,
+            parent_code=u.parent_code,
+            successors=successors[u.code],
+        )
+        for u in units
+    ]
+
+
+def resolve_former(session: Session, query: HistoryQuery) -> Page[FormerUnitOut]:
+    """Find former units by name, optionally followed by the district and province
+    ("Phường Bến Nghé, Quận 1"), each with the current unit(s) it went into; best first."""
+    parts = [_words(p) for p in query.q.split(",")]
+    parts = [p for p in parts if p]
+    if not parts:
+        return Page[FormerUnitOut](items=[], total=0, limit=query.limit, offset=query.offset)
+    search = _Search(" ".join(parts), FormerUnit.search_text)
+    first = _Search(parts[0], FormerUnit.search_text, FormerUnit.name, FormerUnit.short_name)
+    _use_similarity_threshold(session)
+    # full_name starts with the name, so a match of the first part is a substring of
+    # search_text too: both conditions are served by the trigram index.
+    stmt = select(FormerUnit).where(
+        or_(search.condition(), FormerUnit.search_text.like(first.pattern, escape="\\"))
+    )
+    name_match = or_(_norm(FormerUnit.name) == first.qn, _norm(FormerUnit.short_name) == first.qn)
+    order: list[Any] = [case((name_match, 0), else_=1)]
+    if len(parts) > 1:
+        parent = aliased(FormerUnit)
+        second = _norm(literal(parts[1]))
+        stmt = stmt.outerjoin(parent, parent.code == FormerUnit.parent_code)
+        parent_match = or_(_norm(parent.name) == second, _norm(parent.short_name) == second)
+        order.append(case((parent_match, 0), else_=1))
+    order += [
+        func.word_similarity(search.qn, FormerUnit.search_text).desc(),
+        FormerUnit.level.desc(),
+        FormerUnit.code,
+    ]
+    rows, total = _page(session, stmt, order, query.limit, query.offset)
+    return Page[FormerUnitOut](
+        items=_former_out(rows, session), total=total, limit=query.limit, offset=query.offset
+    )
+
+
+def get_former_unit(session: Session, code: str) -> FormerUnitOut:
+    unit = session.get(FormerUnit, code)
+    if unit is None:
+        raise NotFound("Không tìm thấy đơn vị hành chính cũ có mã {code}.", code=code)
+    return _former_out([unit], session)[0]
+
+
+# --- agencies ---------------------------------------------------------------------------------
+
+
+def search_agencies(session: Session, query: AgencyQuery) -> Page[AgencyOut]:
+    stmt = select(Agency)
+    order: list[Any] = []
+    if query.kind is not None:
+        stmt = stmt.where(Agency.kind == query.kind.value)
+    if query.level is not None:
+        stmt = stmt.where(Agency.level == query.level.value)
+    if query.unit_code is not None:
+        stmt = stmt.where(Agency.unit_code == query.unit_code)
+    if query.q and _words(query.q):
+        search = _Search(query.q, Agency.search_text, Agency.short_name)
+        _use_similarity_threshold(session)
+        stmt = stmt.where(or_(search.condition(), Agency.code == query.q.strip()))
+        order = search.order()
+    order.append(Agency.code)
+    rows, total = _page(session, stmt, order, query.limit, query.offset)
+    return Page[AgencyOut](
+        items=[AgencyOut.model_validate(r) for r in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+def get_agency(session: Session, code: str) -> AgencyOut:
+    agency = session.get(Agency, code)
+    if agency is None:
+        raise NotFound("Không tìm thấy cơ quan có mã {code}.", code=code)
+    return AgencyOut.model_validate(agency)
