@@ -61,6 +61,10 @@ def template_url() -> Iterator[str]:
     get_settings.cache_clear()
     try:
         migrate.upgrade(url)
+        from cityhall.demo import seed_all
+
+        # Reference data every installation has (places, holidays), committed once.
+        seed_all(get_settings(), demo=False)
         yield url
     finally:
         from cityhall.db import default_engine

@@ -197,3 +197,23 @@ def test_citizen_lookup_is_audited_with_purpose(
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "pin"
     assert client.get("/api/v1/citizens/079203001234", params={"purpose": "xem"}).status_code == 401
+
+
+def test_roles_name_an_existing_agency(client: TestClient, official_headers) -> None:  # type: ignore[no-untyped-def]
+    admin = official_headers(Role.ADMIN)
+    body = {
+        "username": "sai.coquan",
+        "full_name": "Cán bộ",
+        "password": "mot-mat-khau-du-dai",
+        "roles": [{"role": "handler", "agency_code": "999.99.99.H29"}],
+    }
+    r = client.post("/api/v1/officials", json=body, headers=admin)
+    assert r.status_code == 422
+    assert r.json()["errors"] == [
+        {"field": "roles.0.agency_code", "message": "Không có cơ quan mã 999.99.99.H29."}
+    ]
+    # A ward People's Committee role gets its ward filled in.
+    body["roles"] = [{"role": "handler", "agency_code": "000.67.40.H29"}]
+    ok = client.post("/api/v1/officials", json=body, headers=admin)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["roles"][0]["unit_code"] == "26740"

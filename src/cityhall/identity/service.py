@@ -34,7 +34,8 @@ from cityhall.identity.models import (
     OfficialRole,
 )
 from cityhall.identity.passwords import hash_password, needs_rehash, verify_password
-from cityhall.identity.schemas import OfficialCreate
+from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
+from cityhall.places import queries as places
 
 SESSION_KINDS = ("browser", "api")
 # Writing last_seen_at on every request would turn every read into a write.
@@ -345,6 +346,7 @@ def create_official(session: Session, *, actor: Actor, data: OfficialCreate) -> 
             "Tên đăng nhập đã được dùng.",
             errors=[FieldError("username", "Tên đăng nhập đã được dùng.")],
         )
+    grants = [_check_grant(session, g, index) for index, g in enumerate(data.roles)]
     official = Official(
         username=username,
         full_name=data.full_name,
@@ -353,7 +355,7 @@ def create_official(session: Session, *, actor: Actor, data: OfficialCreate) -> 
         password_hash=hash_password(data.password),
         roles=[
             OfficialRole(role=g.role.value, agency_code=g.agency_code, unit_code=g.unit_code)
-            for g in data.roles
+            for g in grants
         ],
     )
     session.add(official)
@@ -393,6 +395,25 @@ def set_password(session: Session, *, actor: Actor, official_id: int, password: 
 
 def find_official_id(session: Session, username: str) -> int | None:
     return session.scalar(select(Official.id).where(Official.username == username.lower()))
+
+
+def _check_grant(session: Session, grant: RoleGrantIn, index: int) -> RoleGrantIn:
+    """A role is held in an agency that exists; a ward agency's unit is filled in."""
+    try:
+        agency = places.get_agency(session, grant.agency_code)
+    except NotFound:
+        raise Invalid(
+            errors=[
+                FieldError(
+                    f"roles.{index}.agency_code",
+                    "Không có cơ quan mã {code}.",
+                    {"code": grant.agency_code},
+                )
+            ]
+        ) from None
+    if grant.unit_code is None and agency.level == "commune":
+        return grant.model_copy(update={"unit_code": agency.unit_code})
+    return grant
 
 
 # --- citizens and businesses --------------------------------------------------------------
