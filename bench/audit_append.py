@@ -56,7 +56,7 @@ def run(url: str, *, shards: int, threads: int, tx: int, hold_ms: float) -> floa
         t.join()
     elapsed = time.perf_counter() - start
     with factory() as s:
-        checked, problems = audit.verify(s)
+        _checked, problems = audit.verify(s)
     assert not problems, problems
     engine.dispose()
     return threads * tx / elapsed

@@ -15,9 +15,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData
 
 from cityhall import migrate
-from cityhall.db import ensure_database
 from cityhall.config import get_settings
-from cityhall.db import create_database, drop_database, make_engine
+from cityhall.db import create_database, drop_database, ensure_database, make_engine
 from cityhall.models import metadata
 
 

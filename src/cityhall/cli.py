@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 
 from cityhall import dbserver
 from cityhall.config import Settings, get_settings
-from cityhall.db import ensure_database
 from cityhall.core import logs
+from cityhall.db import ensure_database
 
 DOMAIN_COMMANDS = (
     "cityhall.core.audit.commands",

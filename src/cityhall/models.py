@@ -8,9 +8,9 @@ from cityhall.core.audit import models as _audit  # noqa: F401
 from cityhall.core.blobs import models as _blobs  # noqa: F401
 from cityhall.core.calendar import models as _calendar  # noqa: F401
 from cityhall.core.notify import models as _notify  # noqa: F401
+from cityhall.db import Base
 from cityhall.identity import models as _identity  # noqa: F401
 from cityhall.places import models as _places  # noqa: F401
-from cityhall.db import Base
 
 metadata = Base.metadata
 

@@ -19,7 +19,8 @@ def _login(client: TestClient, username: str, password: str, **extra: str) -> ob
 def test_password_is_stored_with_argon2id(make_official, session: Session) -> None:  # type: ignore[no-untyped-def]
     official, password = make_official()
     stored = session.scalar(select(Official.password_hash).where(Official.id == official.id))
-    assert stored is not None and stored.startswith("$argon2id$")
+    assert stored is not None
+    assert stored.startswith("$argon2id$")
     assert password not in stored
 
 
@@ -192,7 +193,8 @@ def test_citizen_lookup_is_audited_with_purpose(
             AuditEvent.action == "identity.citizen.read", AuditEvent.subject_id == "079203001234"
         )
     ).all()
-    assert len(reads) == 1 and reads[0].purpose == "Tiếp nhận hồ sơ"
+    assert len(reads) == 1
+    assert reads[0].purpose == "Tiếp nhận hồ sơ"
     bad = client.get("/api/v1/citizens/12345", params={"purpose": "kiểm tra"}, headers=h)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "pin"
@@ -217,3 +219,22 @@ def test_roles_name_an_existing_agency(client: TestClient, official_headers) -> 
     ok = client.post("/api/v1/officials", json=body, headers=admin)
     assert ok.status_code == 201, ok.text
     assert ok.json()["roles"][0]["unit_code"] == "26740"
+
+
+def test_cli_bootstraps_an_admin_who_can_log_in(fresh_db: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CITYHALL_DATABASE_URL": fresh_db,
+        "CITYHALL_NEW_ADMIN_PASSWORD": "quan-tri-dau-tien-2026",
+    }
+    cmd = [sys.executable, "-m", "cityhall", "identity", "create-admin"]
+    args = ["--username", "admin.dau", "--full-name", "Quản Trị Đầu Tiên"]
+    made = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, check=False)
+    assert made.returncode == 0, made.stderr
+    again = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 2
+    assert "Tên đăng nhập đã được dùng." in again.stdout

@@ -53,7 +53,9 @@ def test_login_logout_flow(client: TestClient, make_official) -> None:  # type: 
     assert ok.status_code == 303
     assert ok.headers["location"] == "/tai-khoan"
     cookie = ok.headers["set-cookie"]
-    assert "ch_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "ch_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     page = client.get("/tai-khoan")
     assert page.status_code == 200
     assert official.full_name in page.text

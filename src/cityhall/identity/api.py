@@ -95,7 +95,8 @@ async def issue_token(
     if outcome.failure is not None:
         # Returned, not raised: the failed attempt must be committed for rate limiting.
         return await _failure(request, outcome.failure)
-    assert outcome.auth_session is not None and outcome.token is not None
+    assert outcome.auth_session is not None
+    assert outcome.token is not None
     return TokenOut(
         access_token=outcome.token,
         expires_at=outcome.auth_session.expires_at,

@@ -1,10 +1,73 @@
-"""Command-line subcommands."""
+"""``cityhall identity …``: bootstrap and operate accounts from the command line."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 from typing import Any
 
 
-def register(sub: "argparse._SubParsersAction[Any]") -> None:
-    """Add this module's subcommands to ``cityhall``."""
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """The first administrator of a new installation (password from a prompt or
+    CITYHALL_NEW_ADMIN_PASSWORD, never from the command line, which `ps` shows)."""
+    from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+    from cityhall.db import command_session
+    from cityhall.errors import DomainError
+    from cityhall.identity import service
+    from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
+
+    password = os.environ.get("CITYHALL_NEW_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu: ")
+    bootstrap = Actor(
+        ActorKind.SYSTEM, "cli", "Dòng lệnh", (RoleGrant(Role.ADMIN, args.agency, None),)
+    )
+    try:
+        with command_session() as session:
+            official = service.create_official(
+                session,
+                actor=bootstrap,
+                data=OfficialCreate(
+                    username=args.username,
+                    full_name=args.full_name,
+                    password=password,
+                    roles=[RoleGrantIn(role=Role.ADMIN, agency_code=args.agency)],
+                ),
+            )
+            print(f"đã tạo quản trị viên {official.username} (id {official.id})")
+    except DomainError as exc:
+        details = "; ".join(f"{e.field}: {e.message.format(**e.params)}" for e in exc.errors)
+        print(f"lỗi: {exc}{' — ' + details if details else ''}")
+        return 2
+    return 0
+
+
+def cmd_revoke_sessions(args: argparse.Namespace) -> int:
+    from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+    from cityhall.db import command_session
+    from cityhall.identity import service
+
+    operator = Actor(
+        ActorKind.SYSTEM, "cli", "Dòng lệnh", (RoleGrant(Role.ADMIN, "000.00.00.H29", None),)
+    )
+    with command_session() as session:
+        official_id = service.find_official_id(session, args.username)
+        if official_id is None:
+            print(f"không có cán bộ {args.username}")
+            return 2
+        count = service.revoke_all_sessions(session, actor=operator, official_id=official_id)
+    print(f"đã thu hồi {count} phiên")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    identity = sub.add_parser("identity", help="accounts and sessions").add_subparsers(
+        dest="identity_command", required=True
+    )
+    p = identity.add_parser("create-admin", help="create an administrator")
+    p.add_argument("--username", required=True)
+    p.add_argument("--full-name", required=True)
+    p.add_argument("--agency", default="000.00.00.H29", help="agency code (default: the city)")
+    p.set_defaults(func=cmd_create_admin)
+    p = identity.add_parser("revoke-sessions", help="log an official out everywhere")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_revoke_sessions)

@@ -39,7 +39,7 @@ def home(request: Request, actor: PageActor) -> Response:
 
 
 @router.get("/dang-nhap")
-def login_form(request: Request, actor: PageActor, next: str | None = None) -> Response:  # noqa: A002
+def login_form(request: Request, actor: PageActor, next: str | None = None) -> Response:
     if actor.kind is ActorKind.OFFICIAL:
         return RedirectResponse(_safe_next(next), status_code=303)
     return render(request, "identity/login.html", {"actor": actor, "next_url": _safe_next(next)})

@@ -19,7 +19,7 @@ class TokenRequest(Input):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
     expires_at: datetime
     session_id: str
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from cityhall.config import Settings
 from cityhall.core import audit
-from cityhall.core.i18n import N_
 from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+from cityhall.core.i18n import N_
 from cityhall.errors import (
     Conflict,
     DomainError,
@@ -421,9 +421,12 @@ def _check_grant(session: Session, grant: RoleGrantIn, index: int) -> RoleGrantI
 # Province codes that begin a personal identification number (Circular 07/2016/TT-BCA,
 # the 63 pre-2025 provinces; numbers issued before the 2025 merger keep them).
 PIN_PROVINCES = frozenset(
-    "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 "
-    "035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 "
-    "070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096".split()
+    """
+    001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025
+    026 027 030 031 033 034 035 036 037 038 040 042 044 045 046 048
+    049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075
+    077 079 080 082 083 084 086 087 089 091 092 093 094 095 096
+    """.split()
 )
 
 
