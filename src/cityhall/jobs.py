@@ -28,13 +28,16 @@ from cityhall.config import Settings
 
 log = logging.getLogger(__name__)
 
-JOB_MODULES = ("cityhall.jobs_builtin",)
+JOB_MODULES = (
+    "cityhall.jobs_builtin",
+    "cityhall.core.notify.jobs",
+)
 
 
-def build_app(conninfo: str | None = None) -> procrastinate.App:
-    app = procrastinate.App(
-        connector=PsycopgConnector(conninfo=conninfo) if conninfo else PsycopgConnector(),
-    )
+def _build_app() -> procrastinate.App:
+    # Built once per process: Procrastinate's add_tasks_from renames the blueprint's own
+    # task objects, so a second App built from the same blueprints would rename them again.
+    app = procrastinate.App(connector=PsycopgConnector())
     for name in JOB_MODULES:
         module = importlib.import_module(name)
         app.add_tasks_from(module.blueprint, namespace=name.split(".")[-2])
@@ -52,10 +55,10 @@ _APP: procrastinate.App | None = None
 
 
 def registry() -> procrastinate.App:
-    """The App used to look tasks up (no connection is opened by it)."""
+    """The process's one App: tasks are looked up on it, and the worker runs it."""
     global _APP
     if _APP is None:
-        _APP = build_app()
+        _APP = _build_app()
     return _APP
 
 
@@ -108,7 +111,8 @@ def run_worker(
 ) -> None:
     from cityhall.db import libpq_url
 
-    app = build_app(libpq_url(settings))
+    app = registry()
+    connector = PsycopgConnector(conninfo=libpq_url(settings))
 
     # Procrastinate reads a missing queue list as "every queue" (an empty one as none).
     queue_option: dict[str, Any] = {"queues": queues} if queues else {}
@@ -127,4 +131,5 @@ def run_worker(
                 shutdown_graceful_timeout=30,
             )
 
-    asyncio.run(main())
+    with app.replace_connector(connector):
+        asyncio.run(main())
