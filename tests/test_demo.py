@@ -58,5 +58,9 @@ def test_demo_account_logs_in(demo_accounts: list[dict[str, str]], fresh_db: str
         ).json()
     engine.dispose()
     assert me["roles"] == [
-        {"role": "handler", "agency_code": account["agency_code"], "unit_code": account["unit_code"]}
+        {
+            "role": "handler",
+            "agency_code": account["agency_code"],
+            "unit_code": account["unit_code"],
+        }
     ]

@@ -108,7 +108,9 @@ def run_worker(
     concurrency: int | None = None,
     queues: list[str] | None = None,
     wait: bool = True,
+    install_signal_handlers: bool = True,
 ) -> None:
+    """Run a worker until stopped (or, with ``wait=False``, until the queue is empty)."""
     from cityhall.db import libpq_url
 
     app = registry()
@@ -125,7 +127,7 @@ def run_worker(
                 concurrency=concurrency or settings.worker_concurrency,
                 wait=wait,
                 **queue_option,
-                install_signal_handlers=True,
+                install_signal_handlers=install_signal_handlers,
                 update_heartbeat_interval=max(1.0, settings.worker_stalled_seconds / 6),
                 stalled_worker_timeout=settings.worker_stalled_seconds,
                 shutdown_graceful_timeout=30,

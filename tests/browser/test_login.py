@@ -12,7 +12,9 @@ from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
-ROOT = Actor(ActorKind.SYSTEM, "system", "Hệ thống", (RoleGrant(Role.ADMIN, "000.00.00.H29", None),))
+ROOT = Actor(
+    ActorKind.SYSTEM, "system", "Hệ thống", (RoleGrant(Role.ADMIN, "000.00.00.H29", None),)
+)
 
 
 def _official(factory: sessionmaker[Session]) -> tuple[str, str]:

@@ -92,8 +92,22 @@ def mail_settings(settings: Settings, smtp_port: int) -> Settings:
 
 
 def run_worker_in_process(settings: Settings) -> None:
-    """``cityhall.jobs.run_worker`` until the queue is empty."""
-    jobs.run_worker(settings, concurrency=2, wait=False)
+    """``cityhall.jobs.run_worker`` until the queue is empty, in a thread of its own (the
+    main thread may already run an event loop, e.g. Playwright's)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            jobs.run_worker(settings, concurrency=2, wait=False, install_signal_handlers=False)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the worker did not finish"
+    if errors:
+        raise errors[0]
 
 
 @dataclass

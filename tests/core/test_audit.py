@@ -32,11 +32,18 @@ def _write(factory: sessionmaker[Session], n: int, *, per_tx: int = 1) -> list[i
     return ids
 
 
+def _existing(factory: sessionmaker[Session]) -> int:
+    """Events already in a fresh database (loading reference data is audited too)."""
+    with factory() as s:
+        return len(s.scalars(select(AuditEvent.id)).all())
+
+
 def test_intact_log_verifies(fresh_factory: sessionmaker[Session]) -> None:
+    before = _existing(fresh_factory)
     _write(fresh_factory, 25)
     with fresh_factory() as s:
         checked, problems = audit.verify(s)
-    assert checked == 25
+    assert checked == before + 25
     assert problems == []
 
 
@@ -74,9 +81,12 @@ def test_verify_names_an_edited_row(fresh_factory: sessionmaker[Session]) -> Non
 
 
 def test_verify_finds_a_deleted_row_and_a_cut_tail(fresh_factory: sessionmaker[Session]) -> None:
+    before = _existing(fresh_factory)
     ids = _write(fresh_factory, 12, per_tx=4)
     with fresh_factory() as s:
-        rows = s.execute(select(AuditEvent.id, AuditEvent.shard, AuditEvent.seq)).all()
+        rows = s.execute(
+            select(AuditEvent.id, AuditEvent.shard, AuditEvent.seq).where(AuditEvent.id.in_(ids))
+        ).all()
     by_shard: dict[int, list[tuple[int, int]]] = {}
     for row_id, shard, seq in rows:
         by_shard.setdefault(shard, []).append((seq, row_id))
@@ -87,7 +97,7 @@ def test_verify_finds_a_deleted_row_and_a_cut_tail(fresh_factory: sessionmaker[S
     _tamper(fresh_factory, "DELETE FROM audit_events WHERE id IN (:a, :b)", a=middle_id, b=last_id)
     with fresh_factory() as s:
         checked, problems = audit.verify(s)
-    assert checked == len(ids) - 2
+    assert checked == before + len(ids) - 2
     kinds = {(p.kind, p.shard, p.seq) for p in problems}
     assert ("deleted", shard, middle_seq) in kinds
     assert ("truncated", shard, last_seq) in kinds
@@ -97,6 +107,7 @@ def test_concurrent_writers_do_not_wait_for_each_other(
     fresh_factory: sessionmaker[Session],
 ) -> None:
     """Two open transactions both append: neither blocks (each holds its own chain)."""
+    before = _existing(fresh_factory)
     first = fresh_factory()
     first.begin()
     audit.record(first, actor=OFFICER, action="test.hold", object_type="thing")
@@ -119,7 +130,7 @@ def test_concurrent_writers_do_not_wait_for_each_other(
     assert errors == []
     with fresh_factory() as s:
         checked, problems = audit.verify(s)
-    assert (checked, problems) == (2, [])
+    assert (checked, problems) == (before + 2, [])
 
 
 def test_cli_verify_reports_the_tampered_row(fresh_db: str, fresh_factory) -> None:  # type: ignore[no-untyped-def]
@@ -128,12 +139,13 @@ def test_cli_verify_reports_the_tampered_row(fresh_db: str, fresh_factory) -> No
     import subprocess
     import sys
 
+    before = _existing(fresh_factory)
     ids = _write(fresh_factory, 3)
     env = {**os.environ, "CITYHALL_DATABASE_URL": fresh_db}
     cmd = [sys.executable, "-m", "cityhall", "audit", "verify"]
     ok = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
-    assert "3 events checked, intact" in ok.stdout
+    assert f"{before + 3} events checked, intact" in ok.stdout
     _tamper(fresh_factory, "UPDATE audit_events SET data = '{}' WHERE id = :id", id=ids[1])
     bad = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=False)
     assert bad.returncode == 1
