@@ -66,9 +66,7 @@ docs: $(STAMP)
 bench: setup
 	$(PY) bench/audit_append.py
 
-# Domain errors are extraction keywords: their first argument is a message id.
-I18N_KEYWORDS := -k N_ -k _ -k Invalid -k NotFound -k Forbidden -k Unauthenticated -k Conflict -k TooManyRequests -k FieldError:2
 ## Extract user-facing messages and update the catalogs (then translate locale/en/.../messages.po)
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output -o src/cityhall/locale/messages.pot src
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords $$($(PY) -c "from cityhall.core.i18n import EXTRACT_KEYWORDS as k; print(' '.join('-k ' + n + (':' + ','.join(map(str, v)) if v else '') for n, v in k.items()))") --no-location --sort-output -o src/cityhall/locale/messages.pot src
 	$(BIN)/pybabel update -i src/cityhall/locale/messages.pot -d src/cityhall/locale --no-fuzzy-matching --ignore-obsolete

@@ -14,6 +14,20 @@ from typing import Any
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 SUPPORTED = ("vi", "en")
+# Calls whose (first, unless noted) argument is a user-facing message id.
+EXTRACT_KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    "N_": None,
+    "_": None,
+    "gettext": None,
+    "translate": (1,),
+    "Invalid": (1,),
+    "NotFound": (1,),
+    "Forbidden": (1,),
+    "Unauthenticated": (1,),
+    "Conflict": (1,),
+    "TooManyRequests": (1,),
+    "FieldError": (2,),
+}
 DEFAULT = "vi"
 
 
@@ -75,3 +89,16 @@ def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
         elif tag == "*" and quality > 0:
             choices.append((-quality, index, default))
     return sorted(choices)[0][2] if choices else default
+
+
+def extract_messages(source: Path) -> set[str]:
+    """Every message id under ``source`` (Python and Jinja2 templates)."""
+    from babel.messages.extract import extract_from_dir
+
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    found: set[str] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(source), method_map=method_map, keywords=EXTRACT_KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
