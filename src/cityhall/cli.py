@@ -67,12 +67,11 @@ def cmd_db_status(args: argparse.Namespace) -> int:
 
 
 def cmd_db_psql(args: argparse.Namespace) -> int:
-    from cityhall.db import libpq_url
-
     settings = _settings()
     url = ensure_database(settings)
-    psql = dbserver.psql_path() if not settings.database_url else "psql"
-    os.execvp(psql, [psql, libpq_url(settings) if url else url, *args.psql_args])  # noqa: S606
+    # The wheel's psql (PostgreSQL 18) is always installed and speaks to servers >= 9.2.
+    psql = dbserver.psql_path()
+    os.execvp(psql, [psql, url, *args.psql_args])  # noqa: S606
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
@@ -237,7 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["db", "psql"]:
+        # Everything after `db psql` belongs to psql, options included.
+        args = parser.parse_args(["db", "psql"])
+        args.psql_args = argv[2:]
+    else:
+        args = parser.parse_args(argv)
     result: int = args.func(args)
     return result
 
