@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cityhall.config import Settings
@@ -62,6 +62,25 @@ class DaySource(StrEnum):
     ADMIN = SOURCE_ADMIN
 
 
+class _DayColumns(Protocol):
+    """A result row with the calendar table's columns."""
+
+    @property
+    def day(self) -> date: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def updated_by(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class DayOverride:
     """One row of ``calendar_days`` as a plain value."""
@@ -75,7 +94,8 @@ class DayOverride:
     updated_by: str | None = None
 
     @classmethod
-    def from_row(cls, row: CalendarDay) -> DayOverride:
+    def from_row(cls, row: CalendarDay | _DayColumns) -> DayOverride:
+        """From an ORM row or a plain result row with the same columns."""
         return cls(
             day=row.day,
             kind=DayKind(row.kind),

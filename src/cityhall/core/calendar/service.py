@@ -69,18 +69,7 @@ def load_overrides(session: Session) -> list[DayOverride]:
             CalendarDay.updated_by,
         ).order_by(CalendarDay.day)
     ).all()
-    return [
-        DayOverride(
-            day=r.day,
-            kind=DayKind(r.kind),
-            name=r.name,
-            source=DaySource(r.source),
-            note=r.note,
-            updated_at=r.updated_at,
-            updated_by=r.updated_by,
-        )
-        for r in rows
-    ]
+    return [DayOverride.from_row(r) for r in rows]
 
 
 def load_calendar(session: Session, settings: Settings) -> WorkingCalendar:
