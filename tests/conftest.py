@@ -40,13 +40,24 @@ RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
 _DEV = Settings(environment="test")
 
 
+_STARTED_BY_US: list[bool] = []
+
+
 def _server_url(database: str) -> str:
     from sqlalchemy.engine import make_url
 
     if _EXTERNAL:
         return make_url(_EXTERNAL).set(database=database).render_as_string(hide_password=False)
+    if not _STARTED_BY_US:
+        _STARTED_BY_US.append(not dbserver.status(_DEV).running)
     dbserver.start(_DEV)
     return dbserver.server_url(_DEV, database)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave the embedded server as we found it: stopped if the suite started it."""
+    if _STARTED_BY_US and _STARTED_BY_US[0]:
+        dbserver.stop(_DEV)
 
 
 @pytest.fixture(scope="session")

@@ -87,3 +87,7 @@ def test_pages_speak_english_when_asked(client: TestClient) -> None:
     r = client.get("/dang-nhap", params={"lang": "en"})
     assert r.status_code == 200
     assert '<html lang="en">' in r.text
+    assert "<h1>Officials&#39; login</h1>" in r.text
+    assert 'for="password">Password</label>' in r.text
+    home = client.get("/", headers={"Accept-Language": "vi"})
+    assert "<h1>Trung tâm hành chính số TP. Hồ Chí Minh</h1>" in home.text
