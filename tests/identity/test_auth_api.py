@@ -238,3 +238,15 @@ def test_cli_bootstraps_an_admin_who_can_log_in(fresh_db: str) -> None:
     again = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, check=False)
     assert again.returncode == 2
     assert "Tên đăng nhập đã được dùng." in again.stdout
+
+
+def test_out_of_range_numbers_are_rejected_not_crashed(
+    client: TestClient, official_headers
+) -> None:  # type: ignore[no-untyped-def]
+    admin = official_headers(Role.ADMIN)
+    huge = client.get("/api/v1/officials/551866376762462", headers=admin)
+    assert huge.status_code == 422
+    assert huge.json()["errors"][0]["field"] == "official_id"
+    far = client.get("/api/v1/officials", params={"offset": 2**64}, headers=admin)
+    assert far.status_code == 422
+    assert far.json()["errors"][0]["field"] == "offset"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
 
 from cityhall.core.actors import Actor, Role
@@ -30,6 +30,8 @@ from cityhall.web.problems import domain_error
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 AnyOfficial = Annotated[Actor, Depends(require_official())]
+# Database ids are 32-bit integers; a bigger number is a 422, not a database error.
+OfficialId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Admin = Annotated[Actor, Depends(require_official(Role.ADMIN))]
 
 
@@ -120,7 +122,9 @@ def my_sessions(actor: AnyOfficial, session: DbSession) -> list[SessionOut]:
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_session(session_id: str, actor: AnyOfficial, session: DbSession) -> None:
+def revoke_session(
+    session_id: Annotated[str, Path(max_length=64)], actor: AnyOfficial, session: DbSession
+) -> None:
     service.revoke_session(session, actor=actor, session_id=session_id)
 
 
@@ -146,9 +150,9 @@ def me(actor: AnyOfficial, session: DbSession) -> OfficialOut:
 def list_officials(
     actor: Admin,
     session: DbSession,
-    agency_code: str | None = None,
+    agency_code: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OfficialPage:
     rows, total = service.list_officials(
         session, actor=actor, agency_code=agency_code, limit=limit, offset=offset
@@ -164,13 +168,13 @@ def create_official(body: OfficialCreate, actor: Admin, session: DbSession) -> O
 
 
 @router.get("/officials/{official_id}", response_model=OfficialOut)
-def get_official(official_id: int, actor: AnyOfficial, session: DbSession) -> OfficialOut:
+def get_official(official_id: OfficialId, actor: AnyOfficial, session: DbSession) -> OfficialOut:
     return _official_out(service.get_official(session, actor=actor, official_id=official_id))
 
 
 @router.delete("/officials/{official_id}/sessions")
 def revoke_official_sessions(
-    official_id: int, actor: AnyOfficial, session: DbSession
+    official_id: OfficialId, actor: AnyOfficial, session: DbSession
 ) -> dict[str, int]:
     """Revoke every session and token of an official (an admin, or the official)."""
     return {"revoked": service.revoke_all_sessions(session, actor=actor, official_id=official_id)}

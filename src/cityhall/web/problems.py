@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cityhall.core.context import current_request_id
@@ -54,6 +55,7 @@ _VALIDATION_MESSAGES: dict[str, str] = {
     "value_error": N_("Giá trị không hợp lệ: {error}."),
 }
 _FALLBACK = N_("Giá trị không hợp lệ.")
+_DATA_ERROR = N_("Một giá trị trong yêu cầu nằm ngoài giới hạn cho phép.")
 
 _TITLES = {
     400: N_("Yêu cầu không hợp lệ."),
@@ -185,6 +187,15 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def data_error(request: Request, exc: Exception) -> Response:
+    """The database refused a value (out of range, malformed): the input was bad, and a
+    route let it through unvalidated. Logged so the route can be given a precise check."""
+    log.warning("database rejected input", exc_info=exc)
+    return problem(
+        request, 400, code="invalid-value", detail=translate(_DATA_ERROR, request_locale(request))
+    )
+
+
 async def unhandled_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return problem(request, 500, code="internal-error")
@@ -194,4 +205,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DataError, data_error)
     app.add_exception_handler(Exception, unhandled_error)
