@@ -145,7 +145,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     web = subprocess.Popen([*exe, "serve"])  # noqa: S603
     print(f"cityhall is running at http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
 
+    stopping: list[int] = []
+
     def _forward(signum: int, _frame: object) -> None:
+        stopping.append(signum)
         for proc in (web, worker):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -153,12 +156,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, _forward)
     signal.signal(signal.SIGTERM, _forward)
     code = web.wait()
+    asked_to_stop = bool(stopping)
     _forward(signal.SIGTERM, None)
     worker.wait(timeout=60)
     if not was_running:
         dbserver.stop(settings)
         print("embedded PostgreSQL stopped")
-    return code
+    # Stopped on request (Ctrl-C) is success; the web server dying by itself is not.
+    return 0 if asked_to_stop else (code or 1)
 
 
 def cmd_config_docs(args: argparse.Namespace) -> int:
