@@ -27,6 +27,7 @@ os.environ["CITYHALL_LOG_JSON"] = "false"
 
 from cityhall import dbserver  # noqa: E402
 from cityhall.config import Settings, get_settings  # noqa: E402
+from cityhall.core.actors import CITY_AGENCY_CODE  # noqa: E402
 from cityhall.db import (  # noqa: E402
     create_database,
     drop_database,
@@ -173,20 +174,17 @@ def fresh_factory(fresh_db: str) -> Iterator[sessionmaker[Session]]:
 
 # --- identity helpers ---------------------------------------------------------------------
 
-CITY_AGENCY = "000.00.00.H29"
+CITY_AGENCY = CITY_AGENCY_CODE
 
 
 @pytest.fixture
 def make_official(session: Session):  # type: ignore[no-untyped-def]
     """Create an official directly through the service; returns (official, password)."""
-    from cityhall.core.actors import SYSTEM, Actor, ActorKind, Role, RoleGrant
+    from cityhall.core.actors import Role, system_admin
     from cityhall.identity import service
     from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
 
-    root = Actor(
-        ActorKind.SYSTEM, "system", "Hệ thống", (RoleGrant(Role.ADMIN, CITY_AGENCY, None),)
-    )
-    assert SYSTEM.kind is ActorKind.SYSTEM
+    root = system_admin()
     counter = iter(range(10_000))
 
     def _make(

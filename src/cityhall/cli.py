@@ -252,9 +252,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
-def print_json(value: object) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
 if __name__ == "__main__":
     sys.exit(main())

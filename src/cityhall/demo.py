@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cityhall.config import Settings
-from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+from cityhall.core.actors import Actor, Role, system_admin
 
-CITY_COMMITTEE = "000.00.00.H29"
 # The two demo wards (current names), by their unit names.
 DEMO_WARDS = ("Phường Sài Gòn", "Phường Bến Thành")
 
@@ -36,9 +35,7 @@ class DemoAccount:
 
 
 def _seeder() -> Actor:
-    return Actor(
-        ActorKind.SYSTEM, "demo", "Dữ liệu mẫu", (RoleGrant(Role.ADMIN, CITY_COMMITTEE, None),)
-    )
+    return system_admin("demo", "Dữ liệu mẫu")
 
 
 def _agency(session: Session, *, kind: str, q: str | None = None) -> tuple[str, str, str]:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+from cityhall.core.actors import Role, system_admin
 from cityhall.identity import service
 from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
-ROOT = Actor(
-    ActorKind.SYSTEM, "system", "Hệ thống", (RoleGrant(Role.ADMIN, "000.00.00.H29", None),)
-)
+ROOT = system_admin()
 
 
 def _official(factory: sessionmaker[Session]) -> tuple[str, str]:

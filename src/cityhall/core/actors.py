@@ -50,4 +50,15 @@ class Actor:
 
 
 SYSTEM = Actor(ActorKind.SYSTEM, "system", "Hệ thống")
+# The agency whose administrators administer the whole platform (the city People's Committee).
+CITY_AGENCY_CODE = "000.00.00.H29"
+
+
+def system_admin(
+    actor_id: str = "system", label: str = "Hệ thống", agency_code: str = CITY_AGENCY_CODE
+) -> Actor:
+    """The platform itself acting with admin rights: commands, seeding, bootstrap."""
+    return Actor(ActorKind.SYSTEM, actor_id, label, (RoleGrant(Role.ADMIN, agency_code, None),))
+
+
 ANONYMOUS = Actor(ActorKind.ANONYMOUS, None, "Khách")

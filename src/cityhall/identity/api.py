@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
 
 from cityhall.core.actors import Actor, Role
-from cityhall.errors import DomainError
 from cityhall.identity import service
 from cityhall.identity.models import AuthSession, Official
 from cityhall.identity.schemas import (
@@ -96,7 +95,7 @@ async def issue_token(
     )
     if outcome.failure is not None:
         # Returned, not raised: the failed attempt must be committed for rate limiting.
-        return await _failure(request, outcome.failure)
+        return await domain_error(request, outcome.failure)
     assert outcome.auth_session is not None
     assert outcome.token is not None
     return TokenOut(
@@ -104,10 +103,6 @@ async def issue_token(
         expires_at=outcome.auth_session.expires_at,
         session_id=outcome.auth_session.id,
     )
-
-
-async def _failure(request: Request, failure: DomainError) -> Response:
-    return await domain_error(request, failure)
 
 
 @router.delete("/auth/token", status_code=status.HTTP_204_NO_CONTENT)

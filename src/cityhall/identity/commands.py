@@ -11,16 +11,14 @@ from typing import Any
 def cmd_create_admin(args: argparse.Namespace) -> int:
     """The first administrator of a new installation (password from a prompt or
     CITYHALL_NEW_ADMIN_PASSWORD, never from the command line, which `ps` shows)."""
-    from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+    from cityhall.core.actors import Role, system_admin
     from cityhall.db import command_session
     from cityhall.errors import DomainError
     from cityhall.identity import service
     from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
 
     password = os.environ.get("CITYHALL_NEW_ADMIN_PASSWORD") or getpass.getpass("Mật khẩu: ")
-    bootstrap = Actor(
-        ActorKind.SYSTEM, "cli", "Dòng lệnh", (RoleGrant(Role.ADMIN, args.agency, None),)
-    )
+    bootstrap = system_admin("cli", "Dòng lệnh", args.agency)
     try:
         with command_session() as session:
             official = service.create_official(
@@ -42,13 +40,11 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke_sessions(args: argparse.Namespace) -> int:
-    from cityhall.core.actors import Actor, ActorKind, Role, RoleGrant
+    from cityhall.core.actors import system_admin
     from cityhall.db import command_session
     from cityhall.identity import service
 
-    operator = Actor(
-        ActorKind.SYSTEM, "cli", "Dòng lệnh", (RoleGrant(Role.ADMIN, "000.00.00.H29", None),)
-    )
+    operator = system_admin("cli", "Dòng lệnh")
     with command_session() as session:
         official_id = service.find_official_id(session, args.username)
         if official_id is None:

@@ -50,12 +50,7 @@ class AdminDayOut(DayOut):
     @classmethod
     def of(cls, d: DayOverride) -> AdminDayOut:
         return cls(
-            day=d.day,
-            weekday=d.day.isoweekday(),
-            kind=d.kind,
-            name=d.name,
-            source=d.source,
-            note=d.note,
+            **DayOut.of(d).model_dump(),
             updated_at=d.updated_at,
             updated_by=d.updated_by,
         )
