@@ -24,6 +24,7 @@ DOMAIN_COMMANDS = (
     "cityhall.core.audit.commands",
     "cityhall.core.calendar.commands",
     "cityhall.places.commands",
+    "cityhall.catalog.commands",
     "cityhall.identity.commands",
     "cityhall.demo",
 )

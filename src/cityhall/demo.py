@@ -149,7 +149,8 @@ DEMO_CITIZENS = (
 
 def load_reference(session: Session) -> dict[str, Any]:
     """Reference data every installation needs (not demo data): audit chains, places,
-    public holidays. Idempotent and fast on a second run."""
+    public holidays, the procedure catalogue. Idempotent and fast on a second run."""
+    from cityhall.catalog.service import import_catalog
     from cityhall.core.audit.service import ensure_chains
     from cityhall.core.calendar.service import seed_from_holidays_package
     from cityhall.places.service import load_reference_data
@@ -158,7 +159,13 @@ def load_reference(session: Session) -> dict[str, Any]:
     places = load_reference_data(session)
     year = datetime.now(UTC).year
     holidays = seed_from_holidays_package(session, range(year - 2, year + 3))
-    return {"places": places, "holidays_changed": holidays}
+    catalog = import_catalog(session, actor=_seeder())
+    return {
+        "places": places,
+        "holidays_changed": holidays,
+        "procedures": catalog.procedures,
+        "catalog_changed": catalog.changed,
+    }
 
 
 def seed_all(settings: Settings, *, demo: bool = True) -> dict[str, Any]:

@@ -33,11 +33,14 @@ class DomainError(Exception):
         /,
         *,
         errors: list[FieldError] | None = None,
+        extensions: dict[str, Any] | None = None,
         **params: Any,
     ) -> None:
         self.message = message or self.default_message
         self.params = params
         self.errors = errors or []
+        # Extra members of the problem document (RFC 9457), e.g. a dossier's state.
+        self.extensions = extensions or {}
         super().__init__(self.message.format(**params) if params else self.message)
 
 

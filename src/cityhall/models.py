@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from cityhall.catalog import models as _catalog  # noqa: F401
 from cityhall.core.audit import models as _audit  # noqa: F401
 from cityhall.core.blobs import models as _blobs  # noqa: F401
 from cityhall.core.calendar import models as _calendar  # noqa: F401
 from cityhall.core.notify import models as _notify  # noqa: F401
 from cityhall.db import Base
+from cityhall.dossiers import models as _dossiers  # noqa: F401
 from cityhall.identity import models as _identity  # noqa: F401
 from cityhall.places import models as _places  # noqa: F401
 

@@ -24,8 +24,10 @@ class FileProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.where}: {self.message}" if self.where else (
-            f"{self.path}: {self.message}"
+        return (
+            f"{self.path}: {self.where}: {self.message}"
+            if self.where
+            else (f"{self.path}: {self.message}")
         )
 
 
@@ -91,7 +93,9 @@ def read_catalog(root: Path = DATA_DIR) -> Catalog:
             problems.append(FileProblem(rel, "field", f"unknown field {procedure.field!r}"))
         if procedure.code in seen:
             problems.append(
-                FileProblem(rel, "code", f"{procedure.code} is also defined in {seen[procedure.code]}")
+                FileProblem(
+                    rel, "code", f"{procedure.code} is also defined in {seen[procedure.code]}"
+                )
             )
         seen[procedure.code] = rel
         procedures.append((rel, procedure))

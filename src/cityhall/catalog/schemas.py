@@ -7,6 +7,7 @@ importer adds the checks that need the database (agencies exist) and the cross-f
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -129,7 +130,9 @@ class Version(_In):
             Draft202012Validator.check_schema(value)
         except SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "(gốc)"
-            raise ValueError(f"form_schema is not a valid JSON Schema at {where}: {exc.message}")
+            raise ValueError(
+                f"form_schema is not a valid JSON Schema at {where}: {exc.message}"
+            ) from None
         if value.get("type") != "object":
             raise ValueError('form_schema must describe an object ("type": "object")')
         return value
@@ -180,7 +183,7 @@ class ProcedureFile(_In):
         if self.level is Level.WARD and self.agency is not None:
             raise ValueError("a ward-level procedure is handled by the ward: leave agency out")
         ordered = sorted(self.versions, key=lambda v: v.valid_from)
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             if before.valid_to is None or before.valid_to >= after.valid_from:
                 raise ValueError(
                     f"version from {before.valid_from} overlaps the one from {after.valid_from}"
@@ -192,3 +195,76 @@ class FieldFile(_In):
     code: str = Field(pattern=r"^[a-z_]{2,40}$")
     name: str = Field(min_length=2, max_length=200)
     name_en: str = Field(min_length=2, max_length=200)
+
+
+# --- API shapes ----------------------------------------------------------------------------
+
+
+class ProcedureQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description='Tên thủ tục, có dấu hay không dấu, chấp nhận lỗi gõ nhỏ ("khai sin").',
+    )
+    field: str | None = Field(None, pattern=r"^[a-z_]{2,40}$", description="Mã lĩnh vực.")
+    level: Level | None = Field(None, description="Cấp thực hiện: ward (phường, xã) hoặc city.")
+    page: int = Field(1, ge=1, le=10_000, description="Trang (từ 1).")
+    page_size: int = Field(20, ge=1, le=100, description="Số thủ tục mỗi trang.")
+    lang: str | None = Field(None, max_length=16, description="Ngôn ngữ thông báo lỗi.")
+
+
+class TimeLimitOut(BaseModel):
+    value: Decimal
+    unit: TimeUnit
+    text: str = Field(description='Như "1 ngày làm việc".')
+
+
+class ProcedureOut(BaseModel):
+    code: str = Field(description="Mã thủ tục quốc gia, ví dụ 1.001193.")
+    name: str
+    field: str
+    field_name: str
+    level: Level
+    agency_code: str | None = Field(description="Cơ quan có thẩm quyền (thủ tục cấp thành phố).")
+    time_limit: TimeLimitOut
+    online_mode: OnlineMode
+
+
+class VersionRef(BaseModel):
+    id: int
+    valid_from: date
+    valid_to: date | None
+
+
+class ProcedureDetail(ProcedureOut):
+    version: VersionRef = Field(description="Phiên bản đang có hiệu lực.")
+    versions: list[VersionRef]
+    agency_name: str | None
+    legal_basis: list[str]
+    fees: list[Fee]
+    channels: list[Channel]
+    partial_reason: str | None
+    supplement_clock: SupplementClock
+    result: str
+    documents: list[RequiredDocument]
+    form_schema: dict[str, Any]
+    steps: list[Step]
+    inter_agency: InterAgency | None
+    keywords: list[str]
+
+
+class ProcedurePage(BaseModel):
+    items: list[ProcedureOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class FieldOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    procedures: int

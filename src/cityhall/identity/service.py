@@ -61,6 +61,58 @@ def official_actor(official: Official, session_id: str | None = None) -> Actor:
     )
 
 
+def citizen_actor(citizen: Citizen, session_id: str | None = None) -> Actor:
+    return Actor(ActorKind.CITIZEN, str(citizen.id), citizen.full_name, (), session_id)
+
+
+def open_citizen_session(
+    session: Session,
+    *,
+    citizen: Citizen,
+    kind: str,
+    settings: Settings,
+    method: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> tuple[AuthSession, str]:
+    """A session for a citizen whose identity was proven by ``method`` (the e-ID login, or
+    a development command); returns the row and the token (shown once, never stored)."""
+    assert kind in SESSION_KINDS
+    token = secrets.token_urlsafe(32)
+    ttl = settings.session_ttl_hours if kind == "browser" else settings.token_ttl_hours
+    auth_session = AuthSession(
+        id=secrets.token_hex(16),
+        token_hash=token_digest(token),
+        kind=kind,
+        citizen_id=citizen.id,
+        expires_at=_now() + timedelta(hours=ttl),
+        user_agent=(user_agent or "")[:300] or None,
+        ip=ip,
+    )
+    session.add(auth_session)
+    session.flush()
+    audit.record(
+        session,
+        actor=citizen_actor(citizen, auth_session.id),
+        action="identity.citizen.login",
+        object_type="auth_session",
+        object_id=auth_session.id,
+        subject_id=citizen.pin,
+        data={"kind": kind, "method": method, "ip": ip},
+    )
+    return auth_session, token
+
+
+def get_own_citizen(session: Session, *, actor: Actor) -> Citizen:
+    """The citizen behind a citizen actor (their own record)."""
+    if actor.kind is not ActorKind.CITIZEN or actor.id is None:
+        raise Forbidden()
+    citizen = session.get(Citizen, int(actor.id))
+    if citizen is None:
+        raise NotFound("Không tìm thấy công dân.")
+    return citizen
+
+
 # --- logging in ---------------------------------------------------------------------------
 
 
@@ -179,7 +231,18 @@ def actor_for_token(session: Session, token: str, *, kind: str | None = None) ->
     if kind:
         stmt = stmt.where(AuthSession.kind == kind)
     auth_session = session.scalars(stmt).one_or_none()
-    if auth_session is None or auth_session.official_id is None:
+    if auth_session is None:
+        return None
+    if auth_session.citizen_id is not None:
+        citizen = session.get(Citizen, auth_session.citizen_id)
+        if citizen is None:
+            return None
+        if auth_session.last_seen_at is None or now - auth_session.last_seen_at > (
+            LAST_SEEN_GRANULARITY
+        ):
+            auth_session.last_seen_at = now
+        return citizen_actor(citizen, auth_session.id)
+    if auth_session.official_id is None:
         return None
     official = session.scalars(
         select(Official)
@@ -502,3 +565,13 @@ def get_business(session: Session, *, actor: Actor, tax_code: str) -> Business:
     if business is None:
         raise NotFound("Không tìm thấy doanh nghiệp.")
     return business
+
+
+def official_as_actor(session: Session, official_id: int) -> Actor | None:
+    """An active official with their grants (to check whom work may be assigned to)."""
+    official = session.scalars(
+        select(Official)
+        .where(Official.id == official_id, Official.is_active.is_(True))
+        .options(selectinload(Official.roles))
+    ).one_or_none()
+    return official_actor(official) if official else None

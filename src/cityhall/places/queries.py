@@ -7,13 +7,15 @@ substring test (LIKE) and the similarity operator are served by the trigram GIN 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, or_, select, text
+from sqlalchemy import Select, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement
 
+from cityhall.core.search import TextSearch as _Search
+from cityhall.core.search import norm as _norm
+from cityhall.core.search import use_similarity_threshold as _use_similarity_threshold
+from cityhall.core.search import words as _words
 from cityhall.errors import NotFound
 from cityhall.places.models import AdminUnit, Agency, FormerUnit, UnitSuccession
 from cityhall.places.schemas import (
@@ -28,56 +30,6 @@ from cityhall.places.schemas import (
     UnitOut,
     UnitQuery,
 )
-
-# pg_trgm's default (0.6) misses one-letter typos in short names ("ben tanh" scores 0.58).
-WORD_SIMILARITY_THRESHOLD = 0.5
-_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def _words(q: str) -> str:
-    """Punctuation to spaces, runs of spaces collapsed."""
-    return _NOT_WORD.sub(" ", q).strip()
-
-
-def _norm(value: Any) -> ColumnElement[str]:
-    """The SQL expression the stored ``search_text`` columns are built with."""
-    return func.lower(func.f_unaccent(value))
-
-
-def _like_escape(q: str) -> str:
-    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _use_similarity_threshold(session: Session) -> None:
-    # Transaction-local: affects only this request's transaction.
-    session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
-        {"t": str(WORD_SIMILARITY_THRESHOLD)},
-    )
-
-
-class _Search:
-    """The match condition and ranking of one free-text query against a search column."""
-
-    def __init__(self, q: str, column: Any, *names: Any) -> None:
-        words = _words(q)
-        self.qn = _norm(literal(words))
-        self.pattern = _norm(literal(f"%{_like_escape(words)}%"))
-        self.column = column
-        self.names = names
-
-    def condition(self) -> ColumnElement[bool]:
-        return or_(
-            self.column.like(self.pattern, escape="\\"),
-            self.column.op("%>")(self.qn),
-        )
-
-    def order(self) -> list[ColumnElement[Any]]:
-        exact = or_(*(_norm(n) == self.qn for n in self.names), self.column == self.qn)
-        return [
-            case((exact, 0), (self.column.like(self.pattern, escape="\\"), 1), else_=2),
-            func.word_similarity(self.qn, self.column).desc(),
-        ]
 
 
 def _page(
@@ -246,3 +198,27 @@ def get_agency(session: Session, code: str) -> AgencyOut:
     if agency is None:
         raise NotFound("Không tìm thấy cơ quan có mã {code}.", code=code)
     return AgencyOut.model_validate(agency)
+
+
+def agencies_by_code(session: Session, codes: list[str]) -> dict[str, AgencyOut]:
+    """The agencies among ``codes`` that exist (unknown codes are simply absent)."""
+    if not codes:
+        return {}
+    rows = session.scalars(select(Agency).where(Agency.code.in_(sorted(set(codes))))).all()
+    return {a.code: AgencyOut.model_validate(a) for a in rows}
+
+
+def ward_agency(session: Session, unit_code: str) -> AgencyOut:
+    """The People's Committee of a current ward, commune or special zone."""
+    agency = session.scalars(
+        select(Agency).where(Agency.kind == "ward_committee", Agency.unit_code == unit_code)
+    ).first()
+    if agency is None:
+        raise NotFound(
+            "Không có phường, xã hoặc đặc khu hiện hành nào mang mã {code}.", code=unit_code
+        )
+    return AgencyOut.model_validate(agency)
+
+
+def unit_exists(session: Session, code: str) -> bool:
+    return session.scalar(select(AdminUnit.code).where(AdminUnit.code == code)) is not None

@@ -20,6 +20,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Each domain contributes an ``api.py`` (JSON under /api/v1) and maybe a ``pages.py``.
 ROUTERS = (
     "cityhall.places.api",
+    "cityhall.catalog.api",
+    "cityhall.dossiers.api",
     "cityhall.identity.api",
     "cityhall.identity.pages",
     "cityhall.web.calendar_api",

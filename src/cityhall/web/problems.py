@@ -93,6 +93,7 @@ def problem(
     detail: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     locale = request_locale(request)
     body: dict[str, Any] = {
@@ -107,6 +108,8 @@ def problem(
         body["detail"] = detail
     if errors:
         body["errors"] = errors
+    for key, value in (extensions or {}).items():
+        body.setdefault(key, value)
     if wants_html(request):
         from cityhall.web.templating import render
 
@@ -142,6 +145,7 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         detail=translate(exc.message, locale, **exc.params),
         errors=_field_errors(request, exc.errors) or None,
         headers=headers,
+        extensions=exc.extensions,
     )
 
 
