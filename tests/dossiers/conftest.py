@@ -74,7 +74,9 @@ def birth_form(**overrides: Any) -> dict[str, Any]:
     return form
 
 
-def submission(pin: str, *, unit: str = UNIT_A, channel: str = "online", **extra: Any) -> dict[str, Any]:
+def submission(
+    pin: str, *, unit: str = UNIT_A, channel: str = "online", **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "procedure_code": BIRTH,
         "channel": channel,

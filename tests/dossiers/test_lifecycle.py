@@ -21,10 +21,17 @@ def _act(client: TestClient, code: str, action: str, headers: dict[str, str], **
 
 
 def test_birth_registration_from_submission_to_returned_result(
-    client: TestClient, session: Session, officer, citizen  # type: ignore[no-untyped-def]
+    client: TestClient,
+    session: Session,
+    officer,
+    citizen,  # type: ignore[no-untyped-def]
 ) -> None:
     mai = citizen()
-    desk, head, handler = officer(Role.INTAKE_OFFICER), officer(Role.APPROVER), officer(Role.HANDLER)
+    desk, head, handler = (
+        officer(Role.INTAKE_OFFICER),
+        officer(Role.APPROVER),
+        officer(Role.HANDLER),
+    )
 
     r = client.post(API, json=submission(pin_of(session, mai)), headers=mai.headers)
     assert r.status_code == 201, r.text
@@ -46,8 +53,12 @@ def test_birth_registration_from_submission_to_returned_result(
     assert r.json()["handler_id"] == handler.id
 
     r = _act(
-        client, code, "request-supplement", handler.headers,
-        missing=["GIAY_CHUNG_SINH", "Bản sao giấy chứng nhận kết hôn"], note="Ảnh mờ",
+        client,
+        code,
+        "request-supplement",
+        handler.headers,
+        missing=["GIAY_CHUNG_SINH", "Bản sao giấy chứng nhận kết hôn"],
+        note="Ảnh mờ",
     )
     assert (r.json()["status"], r.json()["national_status"]) == ("supplement_requested", 5), r.text
     pauses = session.scalars(select(DossierPause)).all()
@@ -70,15 +81,23 @@ def test_birth_registration_from_submission_to_returned_result(
     assert r.status_code == 403  # the decision is the head's
     r = _act(client, code, "approve", head.headers, note="Đồng ý cấp Giấy khai sinh")
     assert (r.json()["status"], r.json()["national_status"], r.json()["outcome"]) == (
-        "resolved", 9, "approved"
+        "resolved",
+        9,
+        "approved",
     ), r.text
     r = _act(client, code, "return-result", desk.headers)
     assert (r.json()["status"], r.json()["national_status"]) == ("returned", 10), r.text
 
     history = client.get(f"{API}/{code}/history", headers=mai.headers).json()
     assert [h["action"] for h in history] == [
-        "submit", "accept", "assign", "request-supplement", "supplement", "forward",
-        "approve", "return-result",
+        "submit",
+        "accept",
+        "assign",
+        "request-supplement",
+        "supplement",
+        "forward",
+        "approve",
+        "return-result",
     ]
     handovers = [h for h in history if h["action"] in ("accept", "forward", "approve")]
     assert all(h["timeliness"] in ("early", "on_time", "late") for h in handovers)
@@ -96,7 +115,10 @@ def test_birth_registration_from_submission_to_returned_result(
 
 
 def test_public_lookup_shows_progress_without_personal_data(
-    client: TestClient, session: Session, officer, citizen  # type: ignore[no-untyped-def]
+    client: TestClient,
+    session: Session,
+    officer,
+    citizen,  # type: ignore[no-untyped-def]
 ) -> None:
     mai = citizen()
     pin = pin_of(session, mai)
@@ -106,7 +128,8 @@ def test_public_lookup_shows_progress_without_personal_data(
     assert r.status_code == 200
     body = r.json()
     assert body["procedure_name"] == "Đăng ký khai sinh"
-    assert body["national_status"] == 2 and body["steps_done"] == 1
+    assert body["national_status"] == 2
+    assert body["steps_done"] == 1
     text = r.text
     for private in (pin, "Nguyễn Thị Mai", "0909123456", "mai.nguyen", "Lê Lợi", "Khang"):
         assert private not in text
@@ -114,11 +137,16 @@ def test_public_lookup_shows_progress_without_personal_data(
 
 
 def test_an_impossible_action_is_a_409_naming_state_and_allowed_actions(
-    client: TestClient, session: Session, officer, citizen  # type: ignore[no-untyped-def]
+    client: TestClient,
+    session: Session,
+    officer,
+    citizen,  # type: ignore[no-untyped-def]
 ) -> None:
     mai = citizen()
     desk = officer(Role.INTAKE_OFFICER)
-    code = client.post(API, json=submission(pin_of(session, mai)), headers=mai.headers).json()["code"]
+    code = client.post(API, json=submission(pin_of(session, mai)), headers=mai.headers).json()[
+        "code"
+    ]
     r = _act(client, code, "return-result", desk.headers)
     assert r.status_code == 409
     assert r.headers["content-type"] == "application/problem+json"
@@ -130,13 +158,17 @@ def test_an_impossible_action_is_a_409_naming_state_and_allowed_actions(
 
 
 def test_intake_ends_in_supplement_request_listing_everything_or_refusal_with_reasons(
-    client: TestClient, session: Session, officer, citizen  # type: ignore[no-untyped-def]
+    client: TestClient,
+    session: Session,
+    officer,
+    citizen,  # type: ignore[no-untyped-def]
 ) -> None:
     mai = citizen()
     desk = officer(Role.INTAKE_OFFICER)
     first = client.post(API, json=submission(pin_of(session, mai)), headers=mai.headers).json()
     r = _act(client, first["code"], "request-supplement", desk.headers)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "missing"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "missing"
     r = _act(client, first["code"], "request-supplement", desk.headers, missing=["GIAY_CHUNG_SINH"])
     assert (r.json()["status"], r.json()["national_status"]) == ("intake_supplement", 5)
     # Supplemented: back to intake with the clock started afresh.
@@ -146,14 +178,18 @@ def test_intake_ends_in_supplement_request_listing_everything_or_refusal_with_re
 
     second = client.post(API, json=submission(pin_of(session, mai)), headers=mai.headers).json()
     r = _act(client, second["code"], "refuse", desk.headers)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reasons"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "reasons"
     r = _act(client, second["code"], "refuse", desk.headers, reasons=["Không thuộc thẩm quyền"])
     assert (r.json()["status"], r.json()["national_status"]) == ("not_accepted", 3)
     assert r.json()["allowed_actions"] == []
 
 
 def test_withdrawal_before_receipt_stops_at_once_and_after_receipt_needs_a_stop(
-    client: TestClient, session: Session, officer, citizen  # type: ignore[no-untyped-def]
+    client: TestClient,
+    session: Session,
+    officer,
+    citizen,  # type: ignore[no-untyped-def]
 ) -> None:
     mai = citizen()
     desk = officer(Role.INTAKE_OFFICER)
