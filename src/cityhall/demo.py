@@ -20,7 +20,8 @@ from cityhall.config import Settings
 from cityhall.core.actors import Actor, Role, system_admin
 
 # The two demo wards (current names), by their unit names.
-DEMO_WARDS = ("Phường Sài Gòn", "Phường Bến Thành")
+DEMO_WARDS = ("Phường Sài Gòn", "Phường Bến Thành", "Phường Tân Định")
+DEMO_SLUGS = ("saigon", "benthanh", "tandinh")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def account_plan(session: Session) -> list[DemoAccount]:
             None,
         ),
     ]
-    for ward, slug in zip(DEMO_WARDS, ("saigon", "benthanh"), strict=True):
+    for ward, slug in zip(DEMO_WARDS, DEMO_SLUGS, strict=True):
         code, name, unit = _agency(session, kind="ward_committee", q=ward)
         plan += [
             DemoAccount(
@@ -180,7 +181,18 @@ def seed_all(settings: Settings, *, demo: bool = True) -> dict[str, Any]:
                 identity.ensure_citizen(
                     session, actor=_seeder(), pin=pin, full_name=name, birth_date=born
                 )
+            summary["dossiers"] = seed_demo_dossiers(session, settings)
     return summary
+
+
+def seed_demo_dossiers(session: Session, settings: Settings) -> int:
+    from cityhall.dossiers.demo import seed_dossiers
+
+    wards = []
+    for ward, slug in zip(DEMO_WARDS, DEMO_SLUGS, strict=True):
+        _, _, unit = _agency(session, kind="ward_committee", q=ward)
+        wards.append((unit, slug))
+    return seed_dossiers(session, settings, wards)
 
 
 def _migrate_and_seed(settings: Settings) -> dict[str, Any]:
