@@ -79,6 +79,25 @@ PLAN: tuple[tuple[State, int], ...] = (
 )
 
 
+def _digits(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789") for _ in range(n))
+
+
+# Values for the patterns the catalogue's forms use (a generic regex sampler is overkill).
+_SAMPLES: dict[str, Any] = {
+    "^[0-9]{12}$": lambda rng: "079" + _digits(rng, 9),
+    "^[0-9]{10}(-[0-9]{3})?$": lambda rng: "03" + _digits(rng, 8),
+    "^0[0-9]{9}$": lambda rng: "09" + _digits(rng, 8),
+    "^([0-9]{10}|[0-9]{12})$": lambda rng: "079" + _digits(rng, 9),
+    "^[0-9]{6,20}$": lambda rng: _digits(rng, 10),
+    "^[0-9]{4}$": lambda rng: str(rng.randint(1990, 2026)),
+    "^[A-Z0-9]{6,12}$": lambda rng: "C" + _digits(rng, 7),
+    "^[0-3][0-9]/[01][0-9]$": lambda rng: f"{rng.randint(10, 28)}/{rng.randint(10, 12)}",
+    "^20[0-9]{2}-20[0-9]{2}$": lambda rng: "2026-2027",
+    "^([01][0-9]|2[0-3]):[0-5][0-9]$": lambda rng: f"{rng.randint(10, 16)}:00",
+}
+
+
 def sample_value(name: str, spec: dict[str, Any], rng: random.Random) -> Any:
     """A plausible value for one JSON Schema property (demo forms)."""
     if "enum" in spec:
@@ -104,12 +123,8 @@ def sample_value(name: str, spec: dict[str, Any], rng: random.Random) -> Any:
     if spec.get("format") == "email":
         return "demo@example.vn"
     pattern = spec.get("pattern", "")
-    if pattern == "^[0-9]{12}$":
-        return "079" + "".join(rng.choice("0123456789") for _ in range(9))
-    if pattern.startswith("^[0-9]{10}"):
-        return "".join(rng.choice("0123456789") for _ in range(10))
     if pattern:
-        return None  # an unknown pattern: leave the field out when it is optional
+        return _SAMPLES.get(pattern, (lambda _rng: None))(rng)  # unknown: leave it out
     title = spec.get("title", name)
     value = f"{title} (dữ liệu mẫu)"
     return value[: spec.get("maxLength", 200)].ljust(spec.get("minLength", 0), ".")

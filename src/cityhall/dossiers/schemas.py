@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cityhall.core.localtime import LocalDateTime
 from cityhall.core.notify.channels import valid_email
 from cityhall.dossiers.lifecycle import Action, State
 
@@ -100,15 +101,15 @@ class DocumentOut(BaseModel):
     source: str
     sha256: str | None
     pages: int | None
-    added_at: datetime
+    added_at: LocalDateTime
 
 
 class TaskOut(BaseModel):
     agency: AgencyRef
     task: str
-    sent_at: datetime
-    due_at: datetime
-    answered_at: datetime | None
+    sent_at: LocalDateTime
+    due_at: LocalDateTime
+    answered_at: LocalDateTime | None
     answer: str | None
     timeliness: str | None
 
@@ -116,10 +117,10 @@ class TaskOut(BaseModel):
 class PauseOut(BaseModel):
     reason: str
     mode: str
-    started_at: datetime
-    ended_at: datetime | None
-    due_before: datetime
-    due_after: datetime | None
+    started_at: LocalDateTime
+    ended_at: LocalDateTime | None
+    due_before: LocalDateTime
+    due_after: LocalDateTime | None
 
 
 class DossierOut(BaseModel):
@@ -139,14 +140,14 @@ class DossierOut(BaseModel):
     competent_agency: AgencyRef
     handler_id: int | None
     current_step: StepOut | None
-    step_due_at: datetime | None
-    submitted_at: datetime
-    received_at: datetime
-    due_at: datetime
-    original_due_at: datetime | None
-    apologized_at: datetime | None
-    resolved_at: datetime | None
-    returned_at: datetime | None
+    step_due_at: LocalDateTime | None
+    submitted_at: LocalDateTime
+    received_at: LocalDateTime
+    due_at: LocalDateTime
+    original_due_at: LocalDateTime | None
+    apologized_at: LocalDateTime | None
+    resolved_at: LocalDateTime | None
+    returned_at: LocalDateTime | None
     overdue: bool
     fee_amount: int | None
     result_note: str | None
@@ -168,9 +169,9 @@ class InboxItem(BaseModel):
     receiving_agency_code: str
     current_step: int
     handler_id: int | None
-    submitted_at: datetime
-    due_at: datetime
-    step_due_at: datetime | None
+    submitted_at: LocalDateTime
+    due_at: LocalDateTime
+    step_due_at: LocalDateTime | None
     overdue: bool
 
 
@@ -184,8 +185,8 @@ class InboxPage(BaseModel):
 class InboxQuery(_In):
     state: list[State] = Field(default_factory=list, description="Trạng thái (lặp lại được).")
     step: int | None = Field(None, ge=0, le=50, description="Bước xử lý hiện tại.")
-    due_before: datetime | None = Field(None, description="Hạn xử lý trước thời điểm này.")
-    due_after: datetime | None = Field(None, description="Hạn xử lý sau thời điểm này.")
+    due_before: LocalDateTime | None = Field(None, description="Hạn xử lý trước thời điểm này.")
+    due_after: LocalDateTime | None = Field(None, description="Hạn xử lý sau thời điểm này.")
     overdue: bool | None = Field(None, description="Chỉ hồ sơ quá hạn (true) hoặc chưa (false).")
     procedure_code: str | None = Field(None, pattern=r"^\d\.\d{6}$")
     mine: bool = Field(False, description="Chỉ hồ sơ được phân công cho tôi.")
@@ -201,13 +202,13 @@ class HistoryEntry(BaseModel):
     action_label: str
     from_state: State | None
     to_state: State
-    at: datetime
+    at: LocalDateTime
     actor: str
     from_agency_code: str | None
     from_unit: str | None
     to_agency_code: str | None
     to_unit: str | None
-    due_at: datetime | None
+    due_at: LocalDateTime | None
     timeliness: str | None = Field(description="early / on_time / late (bàn giao đúng hạn?).")
     note: str | None
 
@@ -222,11 +223,11 @@ class LookupOut(BaseModel):
     status: State
     status_label: str
     national_status: int
-    submitted_at: datetime
-    received_at: datetime
-    due_at: datetime
-    resolved_at: datetime | None
-    returned_at: datetime | None
+    submitted_at: LocalDateTime
+    received_at: LocalDateTime
+    due_at: LocalDateTime
+    resolved_at: LocalDateTime | None
+    returned_at: LocalDateTime | None
     steps_total: int
     steps_done: int
     overdue: bool
