@@ -53,10 +53,10 @@ def _out(p: Procedure, field_name: str, v: ProcedureVersion) -> ProcedureOut:
         name=p.name,
         field=p.field_code,
         field_name=field_name,
-        level=p.level,  # type: ignore[arg-type]
+        level=p.level,
         agency_code=p.agency_code,
         time_limit=TimeLimitOut(value=value, unit=unit, text=time_limit_text(value, unit)),
-        online_mode=v.online_mode,  # type: ignore[arg-type]
+        online_mode=v.online_mode,
     )
 
 

@@ -123,7 +123,7 @@ def import_catalog(session: Session, *, actor: Actor, root: Path = DATA_DIR) -> 
         }
         for rel, p in catalog.procedures
     ]
-    report.created = sorted(r["code"] for r in rows if r["code"] not in existing)
+    report.created = sorted(p.code for _, p in catalog.procedures if p.code not in existing)
     if rows:
         stmt_p = insert(Procedure).values(rows)
         session.execute(

@@ -240,7 +240,7 @@ def seed_dossiers(
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     ward_procedures = catalog.search_procedures(
         session,
-        ProcedureQuery(level="ward", page_size=100),  # type: ignore[arg-type]
+        ProcedureQuery(level="ward", page_size=100),
     ).items
     created = 0
     for unit_code, slug in wards:

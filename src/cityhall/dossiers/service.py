@@ -392,7 +392,7 @@ def submit_dossier(
                 {"channel": data.channel},
             )
         )
-    if data.channel == Channel.ONLINE and version.online_mode is OnlineMode.NONE:
+    if data.channel == "online" and version.online_mode is OnlineMode.NONE:
         errors.append(FieldError("channel", "Thủ tục này chưa cung cấp dịch vụ công trực tuyến."))
     applicant_errors, citizen_id = _applicant_errors(session, actor, data)
     errors += applicant_errors
@@ -408,7 +408,7 @@ def submit_dossier(
             )
         )
     errors += _form_errors(version, data.form)
-    source = "upload" if data.channel == Channel.ONLINE else "scan"
+    source = "upload" if data.channel == "online" else "scan"
     doc_rows, doc_errors = _document_rows(
         session, version, data.documents, source=source, field_prefix="documents"
     )
