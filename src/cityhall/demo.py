@@ -169,7 +169,7 @@ def load_reference(session: Session) -> dict[str, Any]:
     }
 
 
-def seed_all(settings: Settings, *, demo: bool = True) -> dict[str, Any]:
+def seed_all(settings: Settings, *, demo: bool = True, dossiers: bool = True) -> dict[str, Any]:
     from cityhall.db import default_engine, session_factory, unit_of_work
     from cityhall.identity import service as identity
 
@@ -181,7 +181,8 @@ def seed_all(settings: Settings, *, demo: bool = True) -> dict[str, Any]:
                 identity.ensure_citizen(
                     session, actor=_seeder(), pin=pin, full_name=name, birth_date=born
                 )
-            summary["dossiers"] = seed_demo_dossiers(session, settings)
+            if dossiers:
+                summary["dossiers"] = seed_demo_dossiers(session, settings)
     return summary
 
 
@@ -195,12 +196,12 @@ def seed_demo_dossiers(session: Session, settings: Settings) -> int:
     return seed_dossiers(session, settings, wards)
 
 
-def _migrate_and_seed(settings: Settings) -> dict[str, Any]:
+def _migrate_and_seed(settings: Settings, *, dossiers: bool = True) -> dict[str, Any]:
     from cityhall.db import ensure_database
     from cityhall.migrate import upgrade
 
     upgrade(ensure_database(settings))
-    return seed_all(settings)
+    return seed_all(settings, dossiers=dossiers)
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -216,7 +217,7 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     settings = get_settings()
     path = _accounts_file(settings)
     if not path.exists():
-        _migrate_and_seed(settings)
+        _migrate_and_seed(settings, dossiers=False)  # the accounts are enough here
     accounts = json.loads(path.read_text())
     if args.json:
         print(json.dumps(accounts, ensure_ascii=False, indent=2))

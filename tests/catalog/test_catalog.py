@@ -34,7 +34,8 @@ def test_the_shipped_catalogue_is_valid_and_broad() -> None:
     modes = {v.online_mode.value for p in procedures for v in p.versions}
     assert {"end_to_end", "partial"} <= modes
     sources = {d.source.value for p in procedures for v in p.versions for d in v.documents}
-    assert "registry:population" in sources and "none" in sources
+    assert "registry:population" in sources
+    assert "none" in sources
 
 
 def test_import_is_idempotent_and_the_reference_data_has_it(session: Session) -> None:
@@ -69,7 +70,8 @@ def test_a_broken_file_gets_a_precise_message_and_nothing_is_imported(
         "1.001193-dang-ky-khai-sinh.yaml: versions.0: Value error, the steps' shares add up to"
         in text
     )
-    assert "broken.yaml: line" in text and "not valid YAML" in text
+    assert "broken.yaml: line" in text
+    assert "not valid YAML" in text
     assert session.scalar(select(Procedure.name).where(Procedure.code == "1.001193")) == (
         "Đăng ký khai sinh"
     )

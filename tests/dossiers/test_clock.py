@@ -20,16 +20,15 @@ from tests.dossiers.conftest import pin_of, submission
 
 API = "/api/v1/dossiers"
 MARITAL = "1.004873"  # xác nhận tình trạng hôn nhân: 3 working days, clock pauses
-PERMIT = "1.014199"
-COPY = "2.000815"  # chứng thực bản sao từ bản chính: half a working day  # work permit, Sở Nội vụ, inter-agency with the city police
+PERMIT = "1.014199"  # work permit, Sở Nội vụ, inter-agency with the city police
+COPY = "2.000815"  # chứng thực bản sao từ bản chính: half a working day
 HOME_AFFAIRS, POLICE = "000.00.04.H29", "000.00.17.H29"
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _body(session: Session, pin: str, code: str) -> dict[str, object]:
     schema = catalog.get_procedure(session, code).form_schema
-    body = submission(pin, procedure_code=code, form=sample_form(schema, random.Random(7)))
-    return body
+    return submission(pin, procedure_code=code, form=sample_form(schema, random.Random(7)))
 
 
 def _act(client: TestClient, code: str, action: str, who, **body: object):  # type: ignore[no-untyped-def]

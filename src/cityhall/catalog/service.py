@@ -24,6 +24,7 @@ from cityhall.catalog.models import Procedure, ProcedureField, ProcedureVersion
 from cityhall.catalog.schemas import ProcedureFile, Version
 from cityhall.core import audit
 from cityhall.core.actors import Actor
+from cityhall.core.i18n import N_
 from cityhall.errors import FieldError, Forbidden, Invalid
 from cityhall.places import queries as places
 
@@ -48,7 +49,7 @@ class CatalogInvalid(Invalid):
     def __init__(self, problems: list[FileProblem]) -> None:
         self.problems = problems
         super().__init__(
-            "Danh mục thủ tục có {count} lỗi; không có gì được nhập.",
+            N_("Danh mục thủ tục có {count} lỗi; không có gì được nhập."),
             errors=[FieldError(f"{p.path}:{p.where}", p.message) for p in problems],
             count=len(problems),
         )

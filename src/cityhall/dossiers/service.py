@@ -30,6 +30,7 @@ from cityhall.core.blobs import service as blobs
 from cityhall.core.calendar.rules import TimeUnit, WorkingCalendar
 from cityhall.core.calendar.service import load_calendar
 from cityhall.core.codes import format_code
+from cityhall.core.i18n import N_
 from cityhall.dossiers import clock, notices
 from cityhall.dossiers import permissions as perms
 from cityhall.dossiers.lifecycle import (
@@ -552,7 +553,7 @@ def _reasons(data: ActionIn) -> list[str]:
     if not reasons and data.note and data.note.strip():
         reasons = [data.note.strip()]
     if not reasons:
-        message = "Phải nêu rõ lý do."
+        message = N_("Phải nêu rõ lý do.")
         raise Invalid(message, errors=[FieldError("reasons", message)])
     return reasons
 
@@ -642,7 +643,7 @@ def _request_supplement(
 ) -> DossierEvent:
     missing = [m.strip() for m in data.missing if m.strip()]
     if not missing:
-        message = "Phải liệt kê một lần đầy đủ mọi thành phần cần bổ sung."
+        message = N_("Phải liệt kê một lần đầy đủ mọi thành phần cần bổ sung.")
         raise Invalid(message, errors=[FieldError("missing", message)])
     known = {doc.code: doc.name for doc in version.documents}
     items = [known.get(m, m) for m in missing]
@@ -711,7 +712,7 @@ def _supplement(
     if errors:
         raise Invalid("Hồ sơ bổ sung chưa hợp lệ.", errors=errors)
     if not rows and not (data.note or "").strip():
-        message = "Hãy đính kèm giấy tờ bổ sung hoặc ghi rõ nội dung bổ sung."
+        message = N_("Hãy đính kèm giấy tờ bổ sung hoặc ghi rõ nội dung bổ sung.")
         raise Invalid(message, errors=[FieldError("documents", message)])
     before = d.state
     limit = _limit(version)
@@ -849,13 +850,15 @@ def _assign(
     ctx: Ctx, d: Dossier, version: ProcedureDetail, facts: perms.Facts, data: ActionIn
 ) -> DossierEvent:
     if data.handler_id is None:
-        message = "Chọn cán bộ thụ lý."
+        message = N_("Chọn cán bộ thụ lý.")
         raise Invalid(message, errors=[FieldError("handler_id", message)])
     handler = identity.official_as_actor(ctx.session, data.handler_id)
     if handler is None or not (
         perms.agencies(handler, Role.HANDLER, Role.APPROVER) & {d.competent_agency_code}
     ):
-        message = "Cán bộ này không phải cán bộ thụ lý đang hoạt động của cơ quan có thẩm quyền."
+        message = N_(
+            "Cán bộ này không phải cán bộ thụ lý đang hoạt động của cơ quan có thẩm quyền."
+        )
         raise Invalid(message, errors=[FieldError("handler_id", message)])
     before = d.state
     previous = d.handler_official_id
@@ -955,11 +958,11 @@ def _answer(
     mine = perms.agencies(ctx.actor, Role.HANDLER, Role.APPROVER) & facts.task_agencies
     if data.agency_code:
         if data.agency_code not in mine:
-            message = "Cơ quan này không có phần việc liên thông nào đang chờ của bạn."
+            message = N_("Cơ quan này không có phần việc liên thông nào đang chờ của bạn.")
             raise Invalid(message, errors=[FieldError("agency_code", message)])
         mine = {data.agency_code}
     agency = sorted(mine)[0]
-    answer = _required_note(data.note, "note", "Hãy ghi kết quả xử lý phần việc liên thông.")
+    answer = _required_note(data.note, "note", N_("Hãy ghi kết quả xử lý phần việc liên thông."))
     task = ctx.session.scalars(
         select(DossierTask).where(DossierTask.dossier_id == d.id, DossierTask.agency_code == agency)
     ).one()
@@ -986,7 +989,7 @@ def _request_payment(
 ) -> DossierEvent:
     amount = data.amount or sum(f.amount for f in version.fees)
     if amount <= 0:
-        message = "Nêu số tiền phải nộp (thủ tục này không có phí, lệ phí)."
+        message = N_("Nêu số tiền phải nộp (thủ tục này không có phí, lệ phí).")
         raise Invalid(message, errors=[FieldError("amount", message)])
     before = d.state
     ctx.session.add(
@@ -1045,12 +1048,12 @@ def _apologize(
             extensions={"state": d.state, "due_at": d.due_at.isoformat()},
             due=ctx.calendar.local(d.due_at).strftime("%H:%M %d/%m/%Y"),
         )
-    reason = _required_note(data.note, "note", "Nêu lý do chậm giải quyết hồ sơ.")
+    reason = _required_note(data.note, "note", N_("Nêu lý do chậm giải quyết hồ sơ."))
     if data.new_due_at is None or data.new_due_at.tzinfo is None:
-        message = "Nêu ngày hẹn trả kết quả mới (có múi giờ, ví dụ 2026-03-20T16:00:00+07:00)."
+        message = N_("Nêu ngày hẹn trả kết quả mới (có múi giờ, ví dụ 2026-03-20T16:00:00+07:00).")
         raise Invalid(message, errors=[FieldError("new_due_at", message)])
     if data.new_due_at <= d.due_at:
-        message = "Ngày hẹn mới phải sau ngày hẹn hiện tại."
+        message = N_("Ngày hẹn mới phải sau ngày hẹn hiện tại.")
         raise Invalid(message, errors=[FieldError("new_due_at", message)])
     d.original_due_at = d.due_at
     d.due_at = data.new_due_at.astimezone(UTC)

@@ -55,6 +55,34 @@ def cmd_revoke_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_citizen_token(args: argparse.Namespace) -> int:
+    """An API token for a citizen, for development and benchmarks only: in production a
+    citizen's identity comes from the national e-ID login, never from a command."""
+    from cityhall.config import get_settings
+    from cityhall.core.actors import system_admin
+    from cityhall.db import command_session
+    from cityhall.errors import DomainError
+    from cityhall.identity import service
+
+    settings = get_settings()
+    if settings.environment == "production":
+        print("lỗi: lệnh này bị tắt trong môi trường production (dùng đăng nhập VNeID).")
+        return 2
+    try:
+        with command_session() as session:
+            citizen = service.ensure_citizen(
+                session, actor=system_admin("cli", "Dòng lệnh"), pin=args.pin, full_name=args.name
+            )
+            _, token = service.open_citizen_session(
+                session, citizen=citizen, kind="api", settings=settings, method="cli-development"
+            )
+    except DomainError as exc:
+        print(f"lỗi: {exc}")
+        return 2
+    print(token)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     identity = sub.add_parser("identity", help="accounts and sessions").add_subparsers(
         dest="identity_command", required=True
@@ -64,6 +92,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--full-name", required=True)
     p.add_argument("--agency", default="000.00.00.H29", help="agency code (default: the city)")
     p.set_defaults(func=cmd_create_admin)
+    p = identity.add_parser(
+        "citizen-token", help="an API token for a citizen (development only, not in production)"
+    )
+    p.add_argument("--pin", required=True, help="12-digit personal identification number")
+    p.add_argument("--name", default="Công dân thử nghiệm", help="full name if new")
+    p.set_defaults(func=cmd_citizen_token)
     p = identity.add_parser("revoke-sessions", help="log an official out everywhere")
     p.add_argument("username")
     p.set_defaults(func=cmd_revoke_sessions)
