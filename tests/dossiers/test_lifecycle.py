@@ -112,6 +112,17 @@ def test_birth_registration_from_submission_to_returned_result(
     assert "Ngày hẹn trả kết quả" in mails[1].body
     assert "Bản sao giấy chứng nhận kết hôn" in mails[3].body  # what is missing, listed
     assert "Giấy chứng sinh do cơ sở y tế cấp" in mails[3].body
+    # SMS to the phone and a push message to the citizen's app, through the channel interface.
+    sms = session.execute(
+        select(Notification.recipient, Notification.body).where(Notification.channel == "sms")
+    ).all()
+    assert len(sms) == len(history)
+    assert all(r == "0909123456" for r, _ in sms)
+    assert "Đã trả kết quả" in sms[-1][1]
+    pushes = session.scalars(
+        select(Notification.recipient).where(Notification.channel == "push")
+    ).all()
+    assert pushes == [f"citizen:{mai.id}"] * len(history)
 
 
 def test_public_lookup_shows_progress_without_personal_data(

@@ -69,10 +69,13 @@ def submit(
 
 @router.get("/dossiers", summary="Hồ sơ của tôi / hộp hồ sơ của cán bộ")
 def list_dossiers(
-    query: Annotated[InboxQuery, Query()], actor: CurrentActor, session: DbSession
+    query: Annotated[InboxQuery, Query()],
+    actor: CurrentActor,
+    session: DbSession,
+    settings: AppSettings,
 ) -> InboxPage:
     """Sorted by deadline. Officers see their agencies' dossiers; citizens their own."""
-    return queries.list_dossiers(session, actor=actor, query=query)
+    return queries.list_dossiers(session, actor=actor, query=query, settings=settings)
 
 
 @router.get("/dossiers/{code}", summary="Một hồ sơ")

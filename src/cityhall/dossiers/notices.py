@@ -73,9 +73,9 @@ def compose(
         "",
         "Trung tâm hành chính số TP. Hồ Chí Minh (thư tự động, vui lòng không trả lời).",
     ]
-    short = f"TPHCM: Ho so {d.code} - {state}."
+    short = f"TP.HCM: Hồ sơ {d.code}: {state}."
     if d.state not in (State.NOT_ACCEPTED, State.STOPPED, State.RETURNED):
-        short += f" Hen tra: {calendar.local(d.due_at).strftime('%d/%m/%Y')}."
+        short += f" Hẹn trả: {calendar.local(d.due_at).strftime('%d/%m/%Y')}."
     return subject, "\n".join(lines), short
 
 

@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
+from cityhall.config import Settings
 from cityhall.core import audit
 from cityhall.core.actors import Actor, ActorKind
+from cityhall.core.calendar.rules import TimeUnit, WorkingCalendar
+from cityhall.core.calendar.service import load_calendar
 from cityhall.core.codes import parse_code
 from cityhall.dossiers import permissions as perms
 from cityhall.dossiers.lifecycle import (
@@ -238,13 +241,38 @@ def _scope(session: Session, actor: Actor) -> Any:
     return or_(*conditions)
 
 
-def list_dossiers(session: Session, *, actor: Actor, query: InboxQuery) -> InboxPage:
+SOON = 2  # working days: "due soon" in the inbox
+
+
+def urgency(calendar: WorkingCalendar, d: Dossier, now: datetime) -> str:
+    state = State(d.state)
+    if state in FINAL_STATES:
+        return "closed"
+    if d.due_at < now:
+        # Only a running clock can be late (not while the applicant has the dossier).
+        return "overdue" if state in OPEN_STATES else "normal"
+    if calendar.local(d.due_at).date() == calendar.local(now).date():
+        return "due_today"
+    if d.due_at <= calendar.add_working_time(now, SOON, TimeUnit.WORKING_DAYS):
+        return "due_soon"
+    return "normal"
+
+
+def list_dossiers(
+    session: Session, *, actor: Actor, query: InboxQuery, settings: Settings
+) -> InboxPage:
     """The officer's inbox (or a citizen's own dossiers), by deadline, paginated."""
     if actor.kind is ActorKind.ANONYMOUS:
         raise Unauthenticated()
     now = _now()
+    calendar = load_calendar(session, settings)
     stmt = select(Dossier).where(_scope(session, actor))
-    states = query.state or [s for s in State if s not in FINAL_STATES]
+    default = (
+        list(State)
+        if actor.kind is ActorKind.CITIZEN
+        else [s for s in State if s not in FINAL_STATES]
+    )
+    states = query.state or default
     stmt = stmt.where(Dossier.state.in_([s.value for s in states]))
     if query.step is not None:
         stmt = stmt.where(Dossier.current_step == query.step)
@@ -311,6 +339,7 @@ def list_dossiers(session: Session, *, actor: Actor, query: InboxQuery) -> Inbox
                 due_at=d.due_at,
                 step_due_at=d.step_due_at,
                 overdue=_overdue(d, now),
+                urgency=urgency(calendar, d, now),
             )
             for d in rows
         ],

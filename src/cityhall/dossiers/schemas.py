@@ -173,6 +173,9 @@ class InboxItem(BaseModel):
     due_at: LocalDateTime
     step_due_at: LocalDateTime | None
     overdue: bool
+    urgency: Literal["overdue", "due_today", "due_soon", "normal", "closed"] = Field(
+        description="Quá hạn / đến hạn hôm nay / sắp đến hạn (trong 2 ngày làm việc) / còn hạn."
+    )
 
 
 class InboxPage(BaseModel):
@@ -183,7 +186,11 @@ class InboxPage(BaseModel):
 
 
 class InboxQuery(_In):
-    state: list[State] = Field(default_factory=list, description="Trạng thái (lặp lại được).")
+    state: list[State] = Field(
+        default_factory=list,
+        description="Trạng thái (lặp lại được). Mặc định: cán bộ thấy hồ sơ chưa kết thúc, "
+        "công dân thấy mọi hồ sơ của mình.",
+    )
     step: int | None = Field(None, ge=0, le=50, description="Bước xử lý hiện tại.")
     due_before: LocalDateTime | None = Field(None, description="Hạn xử lý trước thời điểm này.")
     due_after: LocalDateTime | None = Field(None, description="Hạn xử lý sau thời điểm này.")

@@ -945,9 +945,7 @@ def _transfer(
         note=data.note,
         from_agency=joined.lead,
         from_unit=_step_unit(version, d.current_step),
-        to_agency=",".join(p.agency for p in joined.partners)[:13]
-        if len(joined.partners) == 1
-        else None,
+        to_agency=joined.partners[0].agency if len(joined.partners) == 1 else None,
         data={"lead": joined.lead, "partners": sent, "electronic": True},
     )
 
