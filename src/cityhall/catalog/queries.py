@@ -55,7 +55,7 @@ def _out(p: Procedure, field_name: str, v: ProcedureVersion) -> ProcedureOut:
         field_name=field_name,
         level=p.level,
         agency_code=p.agency_code,
-        time_limit=TimeLimitOut(value=value, unit=unit, text=time_limit_text(value, unit)),
+        time_limit=TimeLimitOut(value=float(value), unit=unit, text=time_limit_text(value, unit)),
         online_mode=v.online_mode,
     )
 

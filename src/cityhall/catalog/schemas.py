@@ -217,7 +217,7 @@ class ProcedureQuery(BaseModel):
 
 
 class TimeLimitOut(BaseModel):
-    value: Decimal
+    value: float = Field(description="Số lượng (0.5 = nửa ngày).")
     unit: TimeUnit
     text: str = Field(description='Như "1 ngày làm việc".')
 

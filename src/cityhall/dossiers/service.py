@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -85,7 +86,7 @@ def _ctx(session: Session, actor: Actor, settings: Settings) -> Ctx:
 
 
 def _limit(version: ProcedureDetail) -> clock.Limit:
-    return clock.Limit(version.time_limit.value, version.time_limit.unit)
+    return clock.Limit(Decimal(str(version.time_limit.value)), version.time_limit.unit)
 
 
 def actor_ref(actor: Actor) -> str:
