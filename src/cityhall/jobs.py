@@ -16,6 +16,7 @@ import asyncio
 import importlib
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,13 +53,20 @@ def _task(app: procrastinate.App, task_name: str) -> Any:
 
 
 _APP: procrastinate.App | None = None
+_APP_LOCK = threading.Lock()
 
 
 def registry() -> procrastinate.App:
-    """The process's one App: tasks are looked up on it, and the worker runs it."""
+    """The process's one App: tasks are looked up on it, and the worker runs it.
+
+    Built under a lock: request threads make their first ``defer`` at the same moment
+    under load, and a second build would rename the shared blueprint tasks again
+    (``notify:notify:send``), breaking every later lookup."""
     global _APP
     if _APP is None:
-        _APP = _build_app()
+        with _APP_LOCK:
+            if _APP is None:
+                _APP = _build_app()
     return _APP
 
 

@@ -157,3 +157,30 @@ def test_killed_worker_leaves_the_job_to_be_retried(
 def jobs_for_id(env: FreshEnv, notification_id: int) -> list[tuple[int, str]]:
     with env.factory() as s:
         return jobs_for(s, notification_id)
+
+
+def test_the_job_registry_is_built_once_under_concurrent_first_use() -> None:
+    """Found by bench/dossiers.py: 32 request threads deferring their first job at once
+    built 32 Apps and renamed the tasks, so every later submission failed with a 500."""
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from cityhall import jobs\n"
+        "barrier = threading.Barrier(32)\n"
+        "apps = []\n"
+        "def first():\n"
+        "    barrier.wait()\n"
+        "    apps.append(jobs.registry())\n"
+        "threads = [threading.Thread(target=first) for _ in range(32)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "assert len({id(a) for a in apps}) == 1, len({id(a) for a in apps})\n"
+        "print(jobs._task(jobs.registry(), 'notify:send').name)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "notify:send"
