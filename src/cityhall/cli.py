@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        workers=args.workers or settings.web_workers,
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
@@ -218,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web server")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, help="processes (default CITYHALL_WEB_WORKERS)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="run a job worker")
     p.add_argument("--concurrency", type=int)

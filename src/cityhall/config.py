@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, description="Port the web server listens on.")
+    web_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "Web server processes (`cityhall serve`). One process uses one core (the GIL): "
+            "set it to the number of cores the web tier may use."
+        ),
+    )
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Public base URL, used in links and e-mails."
     )

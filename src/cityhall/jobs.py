@@ -79,24 +79,44 @@ def defer(
     **kwargs: Any,
 ) -> int:
     """Queue ``task_name(**kwargs)`` in the session's transaction; returns the job id."""
+    return defer_many(
+        session, task_name, [kwargs], scheduled_at=scheduled_at, queueing_lock=queueing_lock
+    )[0]
+
+
+def defer_many(
+    session: Session,
+    task_name: str,
+    arguments: list[dict[str, Any]],
+    *,
+    scheduled_at: datetime | None = None,
+    queueing_lock: str | None = None,
+) -> list[int]:
+    """Queue one ``task_name`` job per item of ``arguments``, in one statement, in the
+    session's transaction; returns the job ids in order."""
+    if not arguments:
+        return []
     task = _task(registry(), task_name)
-    row = session.execute(
-        text(
-            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
-            ":queue, :task_name, :priority, :lock, :queueing_lock, CAST(:args AS jsonb), "
-            ":scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
-        ),
-        {
-            "queue": task.queue,
-            "task_name": task.name,
-            "priority": task.priority,
-            "lock": task.lock,
-            "queueing_lock": queueing_lock or task.queueing_lock,
-            "args": json.dumps(kwargs),
-            "scheduled_at": scheduled_at.astimezone(UTC) if scheduled_at else None,
-        },
-    ).scalar_one()
-    return int(row)
+    params: dict[str, Any] = {
+        "queue": task.queue,
+        "task_name": task.name,
+        "priority": task.priority,
+        "lock": task.lock,
+        "queueing_lock": queueing_lock or task.queueing_lock,
+        "scheduled_at": scheduled_at.astimezone(UTC) if scheduled_at else None,
+    }
+    rows = []
+    for i, kwargs in enumerate(arguments):
+        params[f"args{i}"] = json.dumps(kwargs)
+        rows.append(
+            "ROW(:queue, :task_name, :priority, :lock, :queueing_lock, "
+            f"CAST(:args{i} AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1"
+        )
+    ids = session.execute(
+        text(f"SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[{', '.join(rows)}])) AS id"),
+        params,
+    ).scalars()
+    return [int(i) for i in ids]
 
 
 async def retry_stalled_jobs(app: procrastinate.App, stalled_seconds: float) -> int:

@@ -491,3 +491,21 @@ def test_cli_show(settings: Settings, capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     assert "Tháng 03/2026" in out
     assert "Số ngày làm việc: 22" in out
+
+
+def test_the_cached_calendar_follows_every_edit(session: Session, settings: Settings) -> None:
+    """load_calendar keeps built calendars per process: an edit must never be missed."""
+    from cityhall.core.actors import system_admin
+
+    admin = system_admin()
+    day = date(2031, 6, 10)  # a Tuesday with no holiday
+    assert service.load_calendar(session, settings).is_working_day(day)
+    service.set_override(session, actor=admin, day=day, kind="holiday", name="Nghỉ đột xuất")
+    assert not service.load_calendar(session, settings).is_working_day(day)
+    service.set_override(session, actor=admin, day=day, kind="working", name="Làm bù")
+    assert service.load_calendar(session, settings).is_working_day(day)
+    saturday = date(2031, 6, 14)
+    service.set_override(session, actor=admin, day=saturday, kind="working", name="Làm bù")
+    assert service.load_calendar(session, settings).is_working_day(saturday)
+    service.delete_override(session, actor=admin, day=saturday)
+    assert not service.load_calendar(session, settings).is_working_day(saturday)

@@ -64,7 +64,7 @@ def submit(
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/dossiers/{result.dossier.code}"
-    return queries.dossier_out(session, actor, result.dossier)
+    return queries.dossier_out(session, actor, result.dossier, fresh=not result.replayed)
 
 
 @router.get("/dossiers", summary="Hồ sơ của tôi / hộp hồ sơ của cán bộ")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from cityhall.catalog.schemas import ProcedureDetail
 from cityhall.config import Settings
 from cityhall.core.calendar.rules import WorkingCalendar
-from cityhall.core.notify.service import notify
+from cityhall.core.notify.service import Message, notify_many
 from cityhall.dossiers.lifecycle import ACTION_LABELS, STATE_LABELS, Action, State
 from cityhall.dossiers.models import Dossier, DossierEvent
 from cityhall.places import queries as places
@@ -96,25 +96,12 @@ def status_changed(
     key = f"dossier:{d.code}:{event.seq}"
     email = (d.applicant or {}).get("email")
     phone = (d.applicant or {}).get("phone")
+    messages = []
     if email:
-        notify(
-            session,
-            event_key=f"{key}:email",
-            channel="email",
-            recipient=email,
-            subject=subject,
-            body=body,
-        )
+        messages.append(Message(f"{key}:email", "email", email, subject, body))
     if phone:
-        notify(
-            session, event_key=f"{key}:sms", channel="sms", recipient=phone, subject="", body=short
-        )
+        messages.append(Message(f"{key}:sms", "sms", phone, "", short))
     if d.applicant_citizen_id is not None:
-        notify(
-            session,
-            event_key=f"{key}:push",
-            channel="push",
-            recipient=f"citizen:{d.applicant_citizen_id}",
-            subject=subject,
-            body=short,
-        )
+        recipient = f"citizen:{d.applicant_citizen_id}"
+        messages.append(Message(f"{key}:push", "push", recipient, subject, short))
+    notify_many(session, messages)

@@ -20,6 +20,7 @@ class Facts:
     owner_citizen_id: int | None
     handler_id: int | None
     task_agencies: frozenset[str]  # partner agencies with an unanswered task
+    partners: frozenset[str] = frozenset()  # every partner agency, answered or not
 
 
 def agencies(actor: Actor, *roles: Role) -> set[str]:

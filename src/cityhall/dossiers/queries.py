@@ -44,12 +44,7 @@ from cityhall.dossiers.schemas import (
     StepOut,
     TaskOut,
 )
-from cityhall.dossiers.service import (
-    all_task_agencies,
-    allowed_actions,
-    facts_of,
-    version_of,
-)
+from cityhall.dossiers.service import allowed_actions, facts_of, version_of
 from cityhall.errors import NotFound, Unauthenticated
 from cityhall.places import queries as places
 
@@ -64,15 +59,14 @@ def _overdue(d: Dossier, now: datetime) -> bool:
     return State(d.state) in OPEN_STATES and d.due_at < now
 
 
-def _visible(session: Session, actor: Actor, code: str) -> Dossier:
+def _visible(session: Session, actor: Actor, code: str) -> tuple[Dossier, perms.Facts]:
     if actor.kind is ActorKind.ANONYMOUS:
         raise Unauthenticated()
     dossier = session.scalars(select(Dossier).where(Dossier.code == code)).one_or_none()
-    if dossier is None or not perms.can_see(
-        actor, facts_of(session, dossier), task_agencies_all=all_task_agencies(session, dossier.id)
-    ):
+    facts = facts_of(session, dossier) if dossier is not None else None
+    if dossier is None or facts is None or not perms.can_see(actor, facts):
         raise NotFound("Không tìm thấy hồ sơ {code}.", code=code)
-    return dossier
+    return dossier, facts
 
 
 def _audit_read(session: Session, actor: Actor, d: Dossier, what: str) -> None:
@@ -89,21 +83,42 @@ def _audit_read(session: Session, actor: Actor, d: Dossier, what: str) -> None:
     )
 
 
-def dossier_out(session: Session, actor: Actor, d: Dossier) -> DossierOut:
+def dossier_out(
+    session: Session,
+    actor: Actor,
+    d: Dossier,
+    *,
+    facts: perms.Facts | None = None,
+    fresh: bool = False,
+) -> DossierOut:
+    """The dossier as its owner or an officer sees it. ``fresh``: just submitted, so it has
+    no tasks and no pauses yet (spares queries on the hottest write path)."""
     version = version_of(session, d.procedure_version_id)
-    agencies = places.agencies_by_code(session, [d.receiving_agency_code, d.competent_agency_code])
+    facts = facts or facts_of(session, d, fresh=fresh)
+    tasks = (
+        []
+        if fresh or not facts.partners
+        else session.scalars(
+            select(DossierTask).where(DossierTask.dossier_id == d.id).order_by(DossierTask.id)
+        ).all()
+    )
+    agencies = places.agencies_by_code(
+        session,
+        [d.receiving_agency_code, d.competent_agency_code, *(t.agency_code for t in tasks)],
+    )
+    task_agencies = agencies
     docs = session.scalars(
         select(DossierDocument)
         .where(DossierDocument.dossier_id == d.id)
         .order_by(DossierDocument.id)
     ).all()
-    tasks = session.scalars(
-        select(DossierTask).where(DossierTask.dossier_id == d.id).order_by(DossierTask.id)
-    ).all()
-    task_agencies = places.agencies_by_code(session, [t.agency_code for t in tasks])
-    pauses = session.scalars(
-        select(DossierPause).where(DossierPause.dossier_id == d.id).order_by(DossierPause.id)
-    ).all()
+    pauses = (
+        []
+        if fresh
+        else session.scalars(
+            select(DossierPause).where(DossierPause.dossier_id == d.id).order_by(DossierPause.id)
+        ).all()
+    )
     step = version.steps[min(d.current_step, len(version.steps) - 1)]
 
     def ref(code: str, names: dict[str, Any]) -> AgencyRef:
@@ -181,19 +196,19 @@ def dossier_out(session: Session, actor: Actor, d: Dossier) -> DossierOut:
             )
             for p in pauses
         ],
-        allowed_actions=allowed_actions(actor, d, facts_of(session, d)),
+        allowed_actions=allowed_actions(actor, d, facts),
     )
 
 
 def get_dossier(session: Session, *, actor: Actor, code: str) -> DossierOut:
     """Everything about one dossier, for its owner or an officer who may see it (audited)."""
-    d = _visible(session, actor, code)
+    d, facts = _visible(session, actor, code)
     _audit_read(session, actor, d, "read")
-    return dossier_out(session, actor, d)
+    return dossier_out(session, actor, d, facts=facts)
 
 
 def history(session: Session, *, actor: Actor, code: str) -> list[HistoryEntry]:
-    d = _visible(session, actor, code)
+    d, _ = _visible(session, actor, code)
     _audit_read(session, actor, d, "history.read")
     events = session.scalars(
         select(DossierEvent).where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)

@@ -494,7 +494,7 @@ def load_for_update(session: Session, actor: Actor, code: str) -> tuple[Dossier,
     if dossier is None:
         raise NotFound("Không tìm thấy hồ sơ {code}.", code=code)
     facts = facts_of(session, dossier)
-    if not perms.can_see(actor, facts, task_agencies_all=all_task_agencies(session, dossier.id)):
+    if not perms.can_see(actor, facts):
         raise NotFound("Không tìm thấy hồ sơ {code}.", code=code)
     return dossier, facts
 
@@ -507,18 +507,24 @@ def all_task_agencies(session: Session, dossier_id: int) -> frozenset[str]:
     )
 
 
-def facts_of(session: Session, d: Dossier) -> perms.Facts:
-    open_tasks = session.scalars(
-        select(DossierTask.agency_code).where(
-            DossierTask.dossier_id == d.id, DossierTask.answered_at.is_(None)
-        )
-    ).all()
+def facts_of(session: Session, d: Dossier, *, fresh: bool = False) -> perms.Facts:
+    """What permissions depend on; ``fresh``: a dossier just created (it has no tasks)."""
+    tasks = (
+        []
+        if fresh
+        else session.execute(
+            select(DossierTask.agency_code, DossierTask.answered_at).where(
+                DossierTask.dossier_id == d.id
+            )
+        ).all()
+    )
     return perms.Facts(
         competent=d.competent_agency_code,
         receiving=d.receiving_agency_code,
         owner_citizen_id=d.applicant_citizen_id,
         handler_id=d.handler_official_id,
-        task_agencies=frozenset(open_tasks),
+        task_agencies=frozenset(a for a, answered in tasks if answered is None),
+        partners=frozenset(a for a, _ in tasks),
     )
 
 

@@ -12,7 +12,8 @@ from cityhall.config import Settings
 from cityhall.core.i18n import negotiate
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    # async: no I/O, so FastAPI need not hand it to the thread pool.
     settings: Settings = request.app.state.settings
     return settings
 

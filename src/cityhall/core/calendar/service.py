@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, delete, extract, select
+from sqlalchemy import and_, delete, extract, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -72,19 +72,48 @@ def load_overrides(session: Session) -> list[DayOverride]:
     return [DayOverride.from_row(r) for r in rows]
 
 
+_CALENDARS: dict[tuple[object, ...], WorkingCalendar] = {}
+
+
 def load_calendar(session: Session, settings: Settings) -> WorkingCalendar:
     """The calendar as the session sees it (its own uncommitted edits included).
 
-    Loaded on every call, not cached: the table holds about 15 rows a year (a few hundred
-    in all), read by primary key order in well under a millisecond, and a per-process
-    cache would need invalidation that stays correct across concurrent transactions.
+    Every dossier deadline needs it, so the built value is kept per process, keyed by a
+    fingerprint of the table read in the session's own snapshot (row count, latest edit,
+    sum of the days): one aggregate over a few hundred rows instead of loading them all.
+    Any edit changes the fingerprint (an insert or update moves ``updated_at``, a delete
+    the count), so a stale calendar is never used, across processes too.
     """
-    days = load_overrides(session)
-    if not days:
+    count, latest, days = session.execute(
+        select(
+            func.count(),
+            func.max(CalendarDay.updated_at),
+            func.coalesce(func.sum(CalendarDay.day - date(2000, 1, 1)), 0),
+        )
+    ).one()
+    key = (
+        settings.timezone,
+        settings.office_morning_start,
+        settings.office_morning_end,
+        settings.office_afternoon_start,
+        settings.office_afternoon_end,
+        count,
+        latest,
+        days,
+    )
+    cached = _CALENDARS.get(key)
+    if cached is not None:
+        return cached
+    overrides = load_overrides(session)
+    if not overrides:
         log.warning(
             "calendar_days is empty: holidays are not counted; run `cityhall calendar seed`"
         )
-    return WorkingCalendar.build(settings, days)
+    calendar = WorkingCalendar.build(settings, overrides)
+    if len(_CALENDARS) > 16:
+        _CALENDARS.clear()
+    _CALENDARS[key] = calendar
+    return calendar
 
 
 # --- admin edits -----------------------------------------------------------------------

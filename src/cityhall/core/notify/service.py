@@ -36,6 +36,78 @@ SEND_TASK = "notify:send"
 MAX_ATTEMPTS = 8
 
 
+@dataclass(frozen=True)
+class Message:
+    """One notification to record: a business event, a channel and a recipient."""
+
+    event_key: str
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+
+
+def _problems(m: Message, prefix: str = "") -> list[FieldError]:
+    errors: list[FieldError] = []
+    recipient = m.recipient.strip()
+    if not m.event_key or len(m.event_key) > 300:
+        errors.append(FieldError(f"{prefix}event_key", "Mã sự kiện phải có từ 1 đến 300 ký tự."))
+    if m.channel not in CHANNELS:
+        errors.append(
+            FieldError(
+                f"{prefix}channel",
+                "Kênh thông báo không hợp lệ; phải là một trong: {expected}.",
+                {"expected": ", ".join(CHANNELS)},
+            )
+        )
+    if not recipient or len(recipient) > 320 or any(c in recipient for c in "\r\n"):
+        errors.append(FieldError(f"{prefix}recipient", "Người nhận không hợp lệ."))
+    elif m.channel == "email" and not valid_email(recipient):
+        errors.append(FieldError(f"{prefix}recipient", "Địa chỉ thư điện tử không hợp lệ."))
+    if len(m.subject) > 300:
+        errors.append(FieldError(f"{prefix}subject", "Tiêu đề không được dài quá 300 ký tự."))
+    if not m.body:
+        errors.append(FieldError(f"{prefix}body", "Nội dung thông báo không được để trống."))
+    return errors
+
+
+def notify_many(session: Session, messages: list[Message]) -> list[int]:
+    """Record several notifications and queue their deliveries in one INSERT and one
+    defer (same transaction); returns the ids of those that are new.
+
+    Idempotent by ``event_key``: a message whose event was notified before is skipped.
+    """
+    errors = [
+        e
+        for i, m in enumerate(messages)
+        for e in _problems(m, f"{i}." if len(messages) > 1 else "")
+    ]
+    if errors:
+        raise Invalid("Thông báo không hợp lệ.", errors=errors)
+    if not messages:
+        return []
+    inserted = session.scalars(
+        insert(Notification)
+        .values(
+            [
+                {
+                    "event_key": m.event_key,
+                    "channel": m.channel,
+                    "recipient": m.recipient.strip(),
+                    "subject": m.subject,
+                    "body": m.body,
+                }
+                for m in messages
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[Notification.event_key])
+        .returning(Notification.id)
+    ).all()
+    if inserted:
+        jobs.defer_many(session, SEND_TASK, [{"notification_id": i} for i in inserted])
+    return list(inserted)
+
+
 def notify(
     session: Session,
     *,
@@ -45,48 +117,11 @@ def notify(
     subject: str,
     body: str,
 ) -> Notification:
-    """Record a notification of a business event and queue its delivery (same transaction).
-
-    Idempotent by ``event_key``: notifying the same event again returns the existing
-    notification and queues nothing.
+    """Record one notification of a business event and queue its delivery (same
+    transaction). Idempotent by ``event_key``: notifying the same event again returns the
+    existing notification and queues nothing.
     """
-    recipient = recipient.strip()
-    errors: list[FieldError] = []
-    if not event_key or len(event_key) > 300:
-        errors.append(FieldError("event_key", "Mã sự kiện phải có từ 1 đến 300 ký tự."))
-    if channel not in CHANNELS:
-        errors.append(
-            FieldError(
-                "channel",
-                "Kênh thông báo không hợp lệ; phải là một trong: {expected}.",
-                {"expected": ", ".join(CHANNELS)},
-            )
-        )
-    if not recipient or len(recipient) > 320 or any(c in recipient for c in "\r\n"):
-        errors.append(FieldError("recipient", "Người nhận không hợp lệ."))
-    elif channel == "email" and not valid_email(recipient):
-        errors.append(FieldError("recipient", "Địa chỉ thư điện tử không hợp lệ."))
-    if len(subject) > 300:
-        errors.append(FieldError("subject", "Tiêu đề không được dài quá 300 ký tự."))
-    if not body:
-        errors.append(FieldError("body", "Nội dung thông báo không được để trống."))
-    if errors:
-        raise Invalid("Thông báo không hợp lệ.", errors=errors)
-
-    inserted = session.execute(
-        insert(Notification)
-        .values(
-            event_key=event_key,
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-        )
-        .on_conflict_do_nothing(index_elements=[Notification.event_key])
-        .returning(Notification.id)
-    ).scalar_one_or_none()
-    if inserted is not None:
-        jobs.defer(session, SEND_TASK, notification_id=inserted)
+    notify_many(session, [Message(event_key, channel, recipient, subject, body)])
     return session.scalars(select(Notification).where(Notification.event_key == event_key)).one()
 
 
