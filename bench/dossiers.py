@@ -23,9 +23,8 @@ reused and kept, dossiers included::
     .venv/bin/python bench/dossiers.py --rows 1000000 --keep          # load once
     .venv/bin/python bench/dossiers.py --skip-load --keep --py-spy /tmp/submit.txt
 
-``--workers N`` runs uvicorn's own multi-process mode (``cityhall serve`` has one process)
-for comparison: use it for throughput only, its single-request latencies showed a ~45 ms
-floor on the development machine (not investigated).
+``--workers N`` runs ``cityhall serve --workers N`` (N processes; one process uses at most
+one core).
 
 ``--py-spy FILE`` samples the server with py-spy during the submission load and prints the
 functions with the largest share of samples (FILE keeps the collapsed stacks). The load
@@ -555,15 +554,10 @@ def free_port() -> int:
 
 @contextmanager
 def server(log_path: Path, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``cityhall serve``; with ``workers`` > 1, which serve cannot do, uvicorn's own
-    multi-process mode on the same application factory."""
+    """``cityhall serve --workers N``."""
     port = free_port()
     exe = Path(sys.executable).with_name("cityhall")
-    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    if workers > 1:
-        cmd = [sys.executable, "-m", "uvicorn", "cityhall.web.app:create_app", "--factory"]
-        cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-        cmd += ["--proxy-headers", "--log-level", "warning"]
+    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     env = {**os.environ, "CITYHALL_BASE_URL": f"http://127.0.0.1:{port}"}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -870,9 +864,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="submitting workers")
     parser.add_argument("--warmup", type=float, default=3, help="seconds not counted")
     parser.add_argument("--citizens", type=int, default=400)
-    parser.add_argument(
-        "--workers", type=int, default=1, help=">1: uvicorn --workers N instead of cityhall serve"
-    )
+    parser.add_argument("--workers", type=int, default=1, help="cityhall serve --workers N")
     parser.add_argument("--officers", type=int, default=24, help="wards with an officer")
     parser.add_argument("--read-duration", type=float, default=15, help="seconds per read run")
     parser.add_argument(

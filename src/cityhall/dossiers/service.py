@@ -400,7 +400,10 @@ def submit_dossier(
     errors += applicant_errors
     unit_code, competent, unit_errors = _competent(session, version, data)
     errors += unit_errors
-    address_checked = any(e.field == "applicant.address.unit_code" for e in errors)
+    # The address's ward was checked already when it is the competent one.
+    address_checked = any(e.field == "applicant.address.unit_code" for e in errors) or (
+        version.level is Level.WARD and unit_code == data.applicant.address.unit_code
+    )
     if not address_checked and not places.unit_exists(session, data.applicant.address.unit_code):
         errors.append(
             FieldError(

@@ -7,6 +7,7 @@ substring test (LIKE) and the similarity operator are served by the trigram GIN 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Select, case, func, literal, or_, select
@@ -200,16 +201,50 @@ def get_agency(session: Session, code: str) -> AgencyOut:
     return AgencyOut.model_validate(agency)
 
 
+# Agencies are reference data, changed by `cityhall places import` a few times a year and
+# never deleted: the dossier paths (which name agencies on every response and message) keep
+# them a few minutes per process instead of asking the database each time.
+AGENCY_CACHE_SECONDS = 300.0
+_AGENCIES: dict[str, tuple[float, AgencyOut]] = {}
+_WARD_AGENCIES: dict[str, tuple[float, AgencyOut]] = {}
+
+
+def _fresh(cache: dict[str, tuple[float, AgencyOut]], key: str) -> AgencyOut | None:
+    hit = cache.get(key)
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    return hit[1]
+
+
+def _remember(cache: dict[str, tuple[float, AgencyOut]], key: str, agency: AgencyOut) -> None:
+    if len(cache) > 4096:
+        cache.clear()
+    cache[key] = (time.monotonic() + AGENCY_CACHE_SECONDS, agency)
+
+
 def agencies_by_code(session: Session, codes: list[str]) -> dict[str, AgencyOut]:
     """The agencies among ``codes`` that exist (unknown codes are simply absent)."""
-    if not codes:
-        return {}
-    rows = session.scalars(select(Agency).where(Agency.code.in_(sorted(set(codes))))).all()
-    return {a.code: AgencyOut.model_validate(a) for a in rows}
+    found: dict[str, AgencyOut] = {}
+    missing = []
+    for code in set(codes):
+        agency = _fresh(_AGENCIES, code)
+        if agency is None:
+            missing.append(code)
+        else:
+            found[code] = agency
+    if missing:
+        rows = session.scalars(select(Agency).where(Agency.code.in_(sorted(missing)))).all()
+        for row in rows:
+            found[row.code] = AgencyOut.model_validate(row)
+            _remember(_AGENCIES, row.code, found[row.code])
+    return found
 
 
 def ward_agency(session: Session, unit_code: str) -> AgencyOut:
     """The People's Committee of a current ward, commune or special zone."""
+    cached = _fresh(_WARD_AGENCIES, unit_code)
+    if cached is not None:
+        return cached
     agency = session.scalars(
         select(Agency).where(Agency.kind == "ward_committee", Agency.unit_code == unit_code)
     ).first()
@@ -217,7 +252,9 @@ def ward_agency(session: Session, unit_code: str) -> AgencyOut:
         raise NotFound(
             "Không có phường, xã hoặc đặc khu hiện hành nào mang mã {code}.", code=unit_code
         )
-    return AgencyOut.model_validate(agency)
+    out = AgencyOut.model_validate(agency)
+    _remember(_WARD_AGENCIES, unit_code, out)
+    return out
 
 
 def unit_exists(session: Session, code: str) -> bool:
