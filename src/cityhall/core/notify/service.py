@@ -86,22 +86,22 @@ def notify_many(session: Session, messages: list[Message]) -> list[int]:
         raise Invalid("Thông báo không hợp lệ.", errors=errors)
     if not messages:
         return []
+    # One statement whatever the number of rows (SQLAlchemy's "insertmanyvalues"), and a
+    # constant one, so its compiled form is cached.
     inserted = session.scalars(
         insert(Notification)
-        .values(
-            [
-                {
-                    "event_key": m.event_key,
-                    "channel": m.channel,
-                    "recipient": m.recipient.strip(),
-                    "subject": m.subject,
-                    "body": m.body,
-                }
-                for m in messages
-            ]
-        )
         .on_conflict_do_nothing(index_elements=[Notification.event_key])
-        .returning(Notification.id)
+        .returning(Notification.id, sort_by_parameter_order=True),
+        [
+            {
+                "event_key": m.event_key,
+                "channel": m.channel,
+                "recipient": m.recipient.strip(),
+                "subject": m.subject,
+                "body": m.body,
+            }
+            for m in messages
+        ],
     ).all()
     if inserted:
         jobs.defer_many(session, SEND_TASK, [{"notification_id": i} for i in inserted])
