@@ -210,3 +210,19 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DossierDraft(Base):
+    """A citizen's application in progress: what they typed and uploaded, kept until they
+    submit it (nothing lost when a session expires or a phone goes to sleep)."""
+
+    __tablename__ = "dossier_drafts"
+    __table_args__ = (UniqueConstraint("citizen_id", "procedure_code", name="uq_dossier_drafts"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"))
+    procedure_code: Mapped[str] = mapped_column(String(8))
+    form: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSONB)  # phone, email, street, units
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{code, sha256, filename}]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -222,6 +222,7 @@ def history(session: Session, *, actor: Actor, code: str) -> list[HistoryEntry]:
             else "Nộp hồ sơ",
             from_state=State(e.from_state) if e.from_state else None,
             to_state=State(e.to_state),
+            to_state_label=STATE_LABELS[State(e.to_state)],
             at=e.at,
             actor=e.actor_label,
             from_agency_code=e.from_agency_code,
@@ -234,6 +235,19 @@ def history(session: Session, *, actor: Actor, code: str) -> list[HistoryEntry]:
         )
         for e in events
     ]
+
+
+def last_missing(session: Session, code: str) -> list[str]:
+    """What the latest supplementation request listed (for the applicant's page; the
+    caller has already checked the dossier is theirs)."""
+    data = session.scalar(
+        select(DossierEvent.data)
+        .join(Dossier, Dossier.id == DossierEvent.dossier_id)
+        .where(Dossier.code == code, DossierEvent.action == Action.REQUEST_SUPPLEMENT.value)
+        .order_by(DossierEvent.seq.desc())
+        .limit(1)
+    )
+    return list((data or {}).get("missing", []))
 
 
 def _scope(session: Session, actor: Actor) -> Any:

@@ -209,6 +209,7 @@ class HistoryEntry(BaseModel):
     action_label: str
     from_state: State | None
     to_state: State
+    to_state_label: str
     at: LocalDateTime
     actor: str
     from_agency_code: str | None

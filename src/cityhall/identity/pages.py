@@ -33,11 +33,6 @@ def _safe_next(value: str | None) -> str:
     return "/tai-khoan"
 
 
-@router.get("/")
-def home(request: Request, actor: PageActor) -> Response:
-    return render(request, "home.html", {"actor": actor})
-
-
 @router.get("/dang-nhap")
 def login_form(request: Request, actor: PageActor, next: str | None = None) -> Response:
     if actor.kind is ActorKind.OFFICIAL:

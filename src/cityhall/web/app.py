@@ -21,7 +21,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 ROUTERS = (
     "cityhall.places.api",
     "cityhall.catalog.api",
+    "cityhall.catalog.pages",
     "cityhall.dossiers.api",
+    "cityhall.dossiers.pages",
     "cityhall.identity.api",
     "cityhall.identity.pages",
     "cityhall.web.calendar_api",

@@ -39,6 +39,17 @@ def _localtime(value: datetime | None) -> str:
     return value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
 
 
+def _formatting(gettext: Any) -> Any:
+    """``_("Trang %(p)s / %(n)s", p=1, n=3)``: translate, then interpolate (autoescape
+    still escapes the whole result, values included)."""
+
+    def _(message: str, **params: Any) -> str:
+        text: str = gettext(message)
+        return text % params if params else text
+
+    return _
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -52,7 +63,7 @@ def render(
         "locale": locale,
         "csrf_field": CSRF_FIELD,
         "csrf_token": token,
-        "_": trans.gettext,
+        "_": _formatting(trans.gettext),
         "gettext": trans.gettext,
         "ngettext": trans.ngettext,
         **(context or {}),

@@ -1,0 +1,608 @@
+"""Citizens' pages of the one-stop system: apply online, my dossiers with a live timeline,
+answering a supplementation request, withdrawing, and the public look-up (also by QR).
+
+Everything is a plain HTML form (works without JavaScript); htmx and a small upload script
+make it smoother. What the citizen typed and uploaded is never lost: an invalid submission
+comes back with every value and file, and drafts are kept until the dossier is submitted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from cityhall.catalog import queries as catalog
+from cityhall.catalog.forms import fields_from_schema, parse_posted, shown
+from cityhall.catalog.schemas import DocumentSource, Level, ProcedureDetail
+from cityhall.config import Settings
+from cityhall.core.actors import Actor, ActorKind
+from cityhall.core.blobs import service as blobs
+from cityhall.core.blobs.store import get_blob_store
+from cityhall.core.i18n import N_, translate
+from cityhall.dossiers import drafts, queries, service
+from cityhall.dossiers.lifecycle import STATE_LABELS, Action
+from cityhall.dossiers.schemas import ActionIn, DossierSubmit, InboxQuery
+from cityhall.errors import DomainError, Invalid, NotFound
+from cityhall.identity import service as identity
+from cityhall.places import queries as places
+from cityhall.places.schemas import UnitQuery
+from cityhall.web.auth import PageActor
+from cityhall.web.csrf import CSRF_FIELD, verify_csrf
+from cityhall.web.deps import AppSettings, DbSession, request_locale
+from cityhall.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+MAX_FILES = 30
+# Parts of a dossier the online form itself is (the application, the declaration).
+FORM_ITSELF = ("TO_KHAI", "DON_", "DON")
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/dang-nhap-cong-dan?next={quote(target)}", status_code=303)
+
+
+def _is_citizen(actor: Actor) -> bool:
+    return actor.kind is ActorKind.CITIZEN and actor.id is not None
+
+
+def _units(session: Any) -> list[tuple[str, str]]:
+    page = places.search_units(session, UnitQuery.model_validate({"limit": 200}))
+    return sorted(((u.code, u.name) for u in page.items if u.level == 2), key=lambda u: u[1])
+
+
+def _is_form_itself(code: str) -> bool:
+    return code == "TO_KHAI" or code.startswith(FORM_ITSELF)
+
+
+@dataclass
+class DocSlot:
+    code: str
+    name: str
+    required: bool
+    copies: str
+    reuse: str | None  # where the platform takes it from, when it does
+    uploaded: dict[str, Any] | None  # {"sha256", "filename"}
+    form_itself: bool
+
+
+def _slots(version: ProcedureDetail, uploaded: dict[str, dict[str, Any]]) -> list[DocSlot]:
+    from cityhall.catalog.pages import SOURCE_LABELS
+
+    return [
+        DocSlot(
+            code=d.code,
+            name=d.name,
+            required=d.required,
+            copies=d.copies,
+            reuse=SOURCE_LABELS.get(d.source.value)
+            if d.source is not DocumentSource.NONE
+            else None,
+            uploaded=uploaded.get(d.code),
+            form_itself=_is_form_itself(d.code),
+        )
+        for d in version.documents
+    ]
+
+
+def _error_key(field: str, version: ProcedureDetail, documents: list[str]) -> str:
+    """A service or schema error's field, as the name of the page's input."""
+    if field.startswith("form."):
+        return "f_" + field.removeprefix("form.").split(".")[0]
+    if field.startswith("documents."):
+        parts = field.split(".")
+        if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(documents):
+            return "doc_" + documents[int(parts[1])]
+        return "_form"
+    mapping = {
+        "applicant.phone": "phone",
+        "applicant.email": "email",
+        "applicant.address.street": "street",
+        "applicant.address.unit_code": "address_unit",
+        "unit_code": "unit_code",
+    }
+    return mapping.get(field, "_form")
+
+
+@dataclass
+class Application:
+    """What the page holds between attempts: typed values, uploaded files, errors."""
+
+    values: dict[str, str]
+    contact: dict[str, str]
+    uploaded: dict[str, dict[str, Any]]
+    errors: dict[str, str]
+    token: str
+
+
+def _application_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    version: ProcedureDetail,
+    app: Application,
+    status_code: int = 200,
+    saved: bool = False,
+) -> Response:
+    citizen = identity.get_own_citizen(session, actor=actor)
+    fields = fields_from_schema(version.form_schema)
+    return render(
+        request,
+        "dossiers/apply.html",
+        {
+            "actor": actor,
+            "p": version,
+            "fields": fields,
+            "app": app,
+            "citizen": citizen,
+            "slots": _slots(version, app.uploaded),
+            "units": _units(session),
+            "ward_level": version.level is Level.WARD,
+            "saved": saved,
+            "max_mb": blobs.megabytes(request.app.state.settings.blob_max_bytes),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/thu-tuc/{code}/nop-ho-so")
+def apply_form(request: Request, code: str, actor: PageActor, session: DbSession) -> Response:
+    if not _is_citizen(actor):
+        return _login_redirect(request)
+    version = catalog.get_procedure(session, code[:32])
+    draft = drafts.get_draft(session, actor=actor, procedure_code=version.code)
+    citizen = identity.get_own_citizen(session, actor=actor)
+    contact = {
+        "phone": citizen.phone or "",
+        "email": citizen.email or "",
+        "street": "",
+        "address_unit": "",
+        "unit_code": "",
+    }
+    values: dict[str, str] = {}
+    uploaded: dict[str, dict[str, Any]] = {}
+    if draft is not None:
+        contact.update({k: _str(v) for k, v in draft.contact.items()})
+        values = {k: shown(v) for k, v in draft.form.items()}
+        uploaded = {d["code"]: d for d in draft.documents if isinstance(d, dict) and "code" in d}
+    else:
+        for f in fields_from_schema(version.form_schema):
+            if f.default is not None:
+                values[f.name] = shown(f.default)
+    app = Application(values, contact, uploaded, {}, uuid.uuid4().hex)
+    return _application_page(request, session, actor, version, app)
+
+
+async def _read_files(
+    request: Request,
+    form: FormData,
+    session: Any,
+    actor: Actor,
+    settings: Settings,
+    version: ProcedureDetail,
+    app: Application,
+) -> None:
+    """Store each file posted with the form; a refused file is an error on its own field
+    and loses nothing else. Files already uploaded come back as hidden sha256 fields."""
+    known = {d.code for d in version.documents}
+    for code in known:
+        sha = _str(form.get(f"doc_{code}_sha256")).strip()
+        if sha:
+            try:
+                blob = blobs.get_blob(session, sha)
+            except (NotFound, Invalid):
+                continue
+            app.uploaded[code] = {"code": code, "sha256": blob.sha256, "filename": blob.filename}
+    store = get_blob_store(settings)
+    for code in known:
+        part = form.get(f"doc_{code}")
+        if not isinstance(part, UploadFile) or not part.filename:
+            continue
+        data = await part.read(settings.blob_max_bytes + 1)
+        if not data:
+            continue
+        try:
+            blob = blobs.store_upload(
+                session,
+                store,
+                actor=actor,
+                data=data,
+                filename=part.filename,
+                declared_type=part.content_type,
+                settings=settings,
+            )
+        except Invalid as exc:
+            app.errors[f"doc_{code}"] = translate(
+                exc.message, request_locale(request), **exc.params
+            )
+            continue
+        app.uploaded[code] = {"code": code, "sha256": blob.sha256, "filename": blob.filename}
+
+
+@router.post("/thu-tuc/{code}/nop-ho-so")
+async def apply_submit(
+    request: Request, code: str, actor: PageActor, session: DbSession, settings: AppSettings
+) -> Response:
+    form = await request.form(max_files=MAX_FILES, max_fields=400)
+    try:
+        verify_csrf(request, _str(form.get(CSRF_FIELD)))
+        if not _is_citizen(actor):
+            return _login_redirect(request)
+        version = catalog.get_procedure(session, code[:32])
+        locale = request_locale(request)
+        posted = {
+            f.name: _str(form.get(f"f_{f.name}")) for f in fields_from_schema(version.form_schema)
+        }
+        if any(f.widget == "checkbox" for f in fields_from_schema(version.form_schema)):
+            for f in fields_from_schema(version.form_schema):
+                if f.widget == "checkbox" and form.get(f"f_{f.name}") is None:
+                    posted.pop(f.name, None)
+        contact = {
+            k: _str(form.get(k)).strip()
+            for k in ("phone", "email", "street", "address_unit", "unit_code")
+        }
+        app = Application(
+            values={k: v for k, v in posted.items() if v},
+            contact=contact,
+            uploaded={},
+            errors={},
+            token=_str(form.get("submit_token")) or uuid.uuid4().hex,
+        )
+        await _read_files(request, form, session, actor, settings, version, app)
+        data = parse_posted(version.form_schema, posted)
+        documents = list(app.uploaded.values())
+        if form.get("save_draft") is not None:
+            drafts.save_draft(
+                session,
+                actor=actor,
+                procedure_code=version.code,
+                form=data,
+                contact=contact,
+                documents=documents,
+            )
+            return _application_page(request, session, actor, version, app, saved=True)
+        for slot in _slots(version, app.uploaded):
+            if slot.required and not slot.reuse and not slot.form_itself and not slot.uploaded:
+                app.errors.setdefault(
+                    f"doc_{slot.code}",
+                    translate(N_("Chưa đính kèm: {name}."), locale, name=slot.name),
+                )
+        citizen = identity.get_own_citizen(session, actor=actor)
+        body = {
+            "procedure_code": version.code,
+            "channel": "online",
+            "applicant": {
+                "id_number": citizen.pin,
+                "full_name": citizen.full_name,
+                "phone": contact["phone"] or None,
+                "email": contact["email"] or None,
+                "address": {"street": contact["street"], "unit_code": contact["address_unit"]},
+            },
+            "form": data,
+            "unit_code": contact["unit_code"] or None,
+            "documents": [{"code": d["code"], "sha256": d["sha256"]} for d in documents],
+        }
+        codes = [d["code"] for d in documents]
+        try:
+            submission = DossierSubmit.model_validate(body)
+        except ValidationError as exc:
+            for err in exc.errors():
+                key = _error_key(".".join(str(p) for p in err["loc"]), version, codes)
+                app.errors.setdefault(key, _pydantic_message(err, locale))
+            submission = None
+        if app.errors or submission is None:
+            drafts.save_draft(
+                session,
+                actor=actor,
+                procedure_code=version.code,
+                form=data,
+                contact=contact,
+                documents=documents,
+            )
+            return _application_page(request, session, actor, version, app, status_code=422)
+        try:
+            with session.begin_nested():
+                result = service.submit_dossier(
+                    session,
+                    actor=actor,
+                    data=submission,
+                    settings=settings,
+                    idempotency_key=f"page:{app.token}"[:200],
+                )
+        except Invalid as exc:
+            for e in exc.errors:
+                key = _error_key(e.field, version, codes)
+                app.errors.setdefault(key, translate(e.message, locale, **e.params))
+            if not app.errors:
+                app.errors["_form"] = translate(exc.message, locale, **exc.params)
+            drafts.save_draft(
+                session,
+                actor=actor,
+                procedure_code=version.code,
+                form=data,
+                contact=contact,
+                documents=documents,
+            )
+            return _application_page(request, session, actor, version, app, status_code=422)
+        drafts.discard_draft(session, actor=actor, procedure_code=version.code)
+        return RedirectResponse(f"/ho-so-cua-toi/{result.dossier.code}?moi=1", status_code=303)
+    finally:
+        await form.close()
+
+
+def _pydantic_message(err: Any, locale: str) -> str:
+    kind = err.get("type", "")
+    if kind in ("missing", "string_too_short"):
+        return translate(N_("Trường này là bắt buộc."), locale)
+    if kind == "string_pattern_mismatch":
+        return translate(N_("Giá trị không đúng định dạng."), locale)
+    return translate(N_("Giá trị không hợp lệ."), locale)
+
+
+# --- uploads with progress (used by the page's script) ----------------------------------------
+
+
+@router.post("/tai-len")
+async def upload(
+    request: Request, actor: PageActor, session: DbSession, settings: AppSettings
+) -> Response:
+    """One file from the page's upload script (XHR, progress shown); answers JSON with
+    the file's sha256, which the form then carries in a hidden field."""
+    if actor.kind not in (ActorKind.CITIZEN, ActorKind.OFFICIAL):
+        return JSONResponse(
+            {
+                "error": translate(
+                    N_(
+                        "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại; "
+                        "bản nháp của bạn vẫn được giữ."
+                    ),
+                    request_locale(request),
+                )
+            },
+            status_code=401,
+        )
+    verify_csrf(request, request.headers.get("x-csrf-token", ""))
+    form = await request.form(max_files=1, max_fields=5)
+    try:
+        part = form.get("file")
+        locale = request_locale(request)
+        if not isinstance(part, UploadFile):
+            return JSONResponse({"error": translate(N_("Chưa chọn tệp."), locale)}, status_code=422)
+        data = await part.read(settings.blob_max_bytes + 1)
+        try:
+            blob = blobs.store_upload(
+                session,
+                get_blob_store(settings),
+                actor=actor,
+                data=data,
+                filename=part.filename,
+                declared_type=part.content_type,
+                settings=settings,
+            )
+        except Invalid as exc:
+            status = 413 if len(data) > settings.blob_max_bytes else 422
+            return JSONResponse(
+                {"error": translate(exc.message, locale, **exc.params)}, status_code=status
+            )
+        return JSONResponse({"sha256": blob.sha256, "filename": blob.filename, "size": blob.size})
+    finally:
+        await form.close()
+
+
+# --- my dossiers --------------------------------------------------------------------------------
+
+
+def _qr(settings: Settings, code: str) -> str:
+    url = f"{settings.base_url.rstrip('/')}/tra-cuu/{code}"
+    svg: str = segno.make(url, error="m").svg_inline(scale=4, title=f"QR {code}")
+    return svg
+
+
+@router.get("/ho-so-cua-toi")
+def my_dossiers(
+    request: Request, actor: PageActor, session: DbSession, settings: AppSettings, page: int = 1
+) -> Response:
+    if not _is_citizen(actor):
+        return _login_redirect(request)
+    query = InboxQuery.model_validate({"page": max(1, min(page, 10_000)), "page_size": 20})
+    listing = queries.list_dossiers(session, actor=actor, query=query, settings=settings)
+    return render(
+        request, "dossiers/mine.html", {"actor": actor, "listing": listing, "labels": STATE_LABELS}
+    )
+
+
+def _own_view(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    code: str,
+    settings: Settings,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    dossier = queries.get_dossier(session, actor=actor, code=code[:60])
+    history = queries.history(session, actor=actor, code=dossier.code)
+    version = service.version_of(session, dossier.procedure_version_id)
+    return render(
+        request,
+        "dossiers/own.html",
+        {
+            "actor": actor,
+            "d": dossier,
+            "history": history,
+            "version": version,
+            "missing": queries.last_missing(session, dossier.code),
+            "qr": _qr(settings, dossier.code),
+            "new": request.query_params.get("moi") == "1",
+            "max_mb": blobs.megabytes(settings.blob_max_bytes),
+            "errors": {},
+            **extra,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/ho-so-cua-toi/{code}")
+def my_dossier(
+    request: Request, code: str, actor: PageActor, session: DbSession, settings: AppSettings
+) -> Response:
+    if not _is_citizen(actor):
+        return _login_redirect(request)
+    return _own_view(request, session, actor, code, settings)
+
+
+@router.get("/ho-so-cua-toi/{code}/tien-do")
+def my_dossier_progress(
+    request: Request, code: str, actor: PageActor, session: DbSession
+) -> Response:
+    """The timeline fragment htmx polls, so status changes appear without reloading."""
+    if not _is_citizen(actor):
+        return Response(status_code=401)
+    dossier = queries.get_dossier(session, actor=actor, code=code[:60])
+    history = queries.history(session, actor=actor, code=dossier.code)
+    return render(request, "dossiers/_timeline.html", {"d": dossier, "history": history})
+
+
+@router.post("/ho-so-cua-toi/{code}/bo-sung")
+async def my_supplement(
+    request: Request, code: str, actor: PageActor, session: DbSession, settings: AppSettings
+) -> Response:
+    form = await request.form(max_files=MAX_FILES, max_fields=100)
+    try:
+        verify_csrf(request, _str(form.get(CSRF_FIELD)))
+        if not _is_citizen(actor):
+            return _login_redirect(request)
+        dossier = queries.get_dossier(session, actor=actor, code=code[:60])
+        version = service.version_of(session, dossier.procedure_version_id)
+        app = Application({}, {}, {}, {}, "")
+        await _read_files(request, form, session, actor, settings, version, app)
+        note = _str(form.get("note")).strip()
+        if app.errors:
+            return _own_view(
+                request,
+                session,
+                actor,
+                dossier.code,
+                settings,
+                errors=app.errors,
+                note=note,
+                status_code=422,
+            )
+        try:
+            with session.begin_nested():
+                service.act(
+                    session,
+                    actor=actor,
+                    code=dossier.code,
+                    action=Action.SUPPLEMENT.value,
+                    data=ActionIn(
+                        note=note or None,
+                        documents=[
+                            {"code": d["code"], "sha256": d["sha256"]}
+                            for d in app.uploaded.values()
+                        ],
+                    ),
+                    settings=settings,
+                )
+        except DomainError as exc:
+            locale = request_locale(request)
+            errors = {e.field: translate(e.message, locale, **e.params) for e in exc.errors} or {
+                "_form": translate(exc.message, locale, **exc.params)
+            }
+            return _own_view(
+                request,
+                session,
+                actor,
+                dossier.code,
+                settings,
+                errors=errors,
+                note=note,
+                status_code=exc.status,
+            )
+        return RedirectResponse(f"/ho-so-cua-toi/{dossier.code}?da_bo_sung=1", status_code=303)
+    finally:
+        await form.close()
+
+
+@router.post("/ho-so-cua-toi/{code}/rut")
+async def my_withdraw(
+    request: Request, code: str, actor: PageActor, session: DbSession, settings: AppSettings
+) -> Response:
+    form = await request.form(max_fields=10)
+    verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    if not _is_citizen(actor):
+        return _login_redirect(request)
+    note = _str(form.get("note")).strip()
+    try:
+        with session.begin_nested():
+            service.act(
+                session,
+                actor=actor,
+                code=code[:60],
+                action=Action.WITHDRAW.value,
+                data=ActionIn(note=note or None),
+                settings=settings,
+            )
+    except DomainError as exc:
+        locale = request_locale(request)
+        return _own_view(
+            request,
+            session,
+            actor,
+            code,
+            settings,
+            errors={"_form": translate(exc.message, locale, **exc.params)},
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"/ho-so-cua-toi/{code[:60]}", status_code=303)
+
+
+# --- public look-up ------------------------------------------------------------------------------
+
+
+@router.get("/tra-cuu")
+def lookup_form(
+    request: Request, actor: PageActor, session: DbSession, ma: str | None = None
+) -> Response:
+    if ma and ma.strip():
+        return RedirectResponse(f"/tra-cuu/{quote(ma.strip()[:60])}", status_code=303)
+    return render(request, "dossiers/lookup.html", {"actor": actor, "result": None, "code": ""})
+
+
+@router.get("/tra-cuu/{code}")
+def lookup(request: Request, code: str, actor: PageActor, session: DbSession) -> Response:
+    try:
+        result = queries.lookup(session, code[:60])
+    except NotFound:
+        return render(
+            request,
+            "dossiers/lookup.html",
+            {
+                "actor": actor,
+                "result": None,
+                "code": code[:60],
+                "error": translate(
+                    N_("Không tìm thấy hồ sơ mã {code}. Kiểm tra lại mã trên giấy tiếp nhận."),
+                    request_locale(request),
+                    code=code[:60],
+                ),
+            },
+            status_code=404,
+        )
+    return render(
+        request, "dossiers/lookup.html", {"actor": actor, "result": result, "code": result.code}
+    )
