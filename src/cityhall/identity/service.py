@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pyotp
 from sqlalchemy import func, select, update
@@ -29,6 +29,7 @@ from cityhall.identity.models import (
     AuthSession,
     Business,
     Citizen,
+    CitizenAddress,
     LoginAttempt,
     Official,
     OfficialRole,
@@ -575,3 +576,139 @@ def official_as_actor(session: Session, official_id: int) -> Actor | None:
         .options(selectinload(Official.roles))
     ).one_or_none()
     return official_actor(official) if official else None
+
+
+def colleagues_with_role(
+    session: Session, *, actor: Actor, agency_code: str, roles: tuple[Role, ...]
+) -> list[tuple[int, str]]:
+    """(id, full name) of the active officials holding one of ``roles`` in ``agency_code``:
+    whom a head may assign work to. Only officials of that agency may ask."""
+    if actor.kind is not ActorKind.OFFICIAL or not actor.has_role(Role.APPROVER, agency_code):
+        raise Forbidden()
+    rows = session.execute(
+        select(Official.id, Official.full_name)
+        .join(OfficialRole, OfficialRole.official_id == Official.id)
+        .where(
+            OfficialRole.agency_code == agency_code,
+            OfficialRole.role.in_([r.value for r in roles]),
+            Official.is_active.is_(True),
+        )
+        .distinct()
+        .order_by(Official.full_name)
+    ).all()
+    return [(int(i), str(n)) for i, n in rows]
+
+
+# --- the citizen's own profile, as the national e-ID asserts it ---------------------------
+
+
+@dataclass(frozen=True)
+class ProfileAddress:
+    street: str
+    unit_code: str  # current ward or commune (5 digits)
+    unit_name: str | None  # e.g. "Phường Sài Gòn"; None if the code is no longer current
+
+
+@dataclass(frozen=True)
+class CitizenProfile:
+    """What a citizen never types again: for the profile page and the dossier form."""
+
+    pin: str
+    full_name: str
+    birth_date: date | None
+    address: ProfileAddress | None
+    phone: str | None
+    email: str | None
+
+
+def record_eid_identity(
+    session: Session,
+    *,
+    pin: str,
+    full_name: str,
+    birth_date: date | None,
+    street: str | None,
+    unit_code: str | None,
+    method: str,
+) -> Citizen:
+    """The citizen an e-ID login vouches for: created if new, and the name, birth date and
+    address brought up to date with what the national e-ID asserted (it is authoritative).
+    An address whose ward or commune is not a current unit is not stored."""
+    provider = Actor(ActorKind.SYSTEM, method, "VNeID")
+    citizen = ensure_citizen(
+        session, actor=provider, pin=pin, full_name=full_name, birth_date=birth_date
+    )
+    changed = []
+    if citizen.full_name != full_name:
+        citizen.full_name = full_name
+        changed.append("full_name")
+    if birth_date is not None and citizen.birth_date != birth_date:
+        citizen.birth_date = birth_date
+        changed.append("birth_date")
+    if street and unit_code:
+        if places.unit_exists(session, unit_code):
+            address = session.get(CitizenAddress, citizen.id)
+            if address is None:
+                session.add(
+                    CitizenAddress(
+                        citizen_id=citizen.id, street=street, unit_code=unit_code, source=method
+                    )
+                )
+                changed.append("address")
+            elif (address.street, address.unit_code) != (street, unit_code):
+                address.street, address.unit_code, address.source = street, unit_code, method
+                address.updated_at = _now()
+                changed.append("address")
+        else:
+            changed.append("address_unit_unknown")
+    if changed:
+        audit.record(
+            session,
+            actor=provider,
+            action="identity.citizen.update",
+            object_type="citizen",
+            object_id=str(citizen.id),
+            subject_id=pin,
+            data={"fields": changed, "source": method},
+        )
+    session.flush()
+    return citizen
+
+
+def citizen_profile(session: Session, *, actor: Actor) -> CitizenProfile:
+    """The logged-in citizen's own name, birth date, number and address (to prefill forms)."""
+    citizen = get_own_citizen(session, actor=actor)
+    row = session.get(CitizenAddress, citizen.id)
+    address = None
+    if row is not None:
+        try:
+            unit_name: str | None = places.get_unit(session, row.unit_code).name
+        except NotFound:
+            unit_name = None
+        address = ProfileAddress(row.street, row.unit_code, unit_name)
+    return CitizenProfile(
+        pin=citizen.pin,
+        full_name=citizen.full_name,
+        birth_date=citizen.birth_date,
+        address=address,
+        phone=citizen.phone,
+        email=citizen.email,
+    )
+
+
+def end_citizen_session(session: Session, *, actor: Actor) -> None:
+    """A citizen logs out: their current session is revoked."""
+    if actor.kind is not ActorKind.CITIZEN or actor.session_id is None or actor.id is None:
+        return
+    target = session.get(AuthSession, actor.session_id)
+    if target is None or target.citizen_id != int(actor.id) or target.revoked_at is not None:
+        return
+    target.revoked_at = _now()
+    audit.record(
+        session,
+        actor=actor,
+        action="identity.citizen.logout",
+        object_type="auth_session",
+        object_id=target.id,
+    )
+    session.flush()

@@ -24,6 +24,7 @@ ROUTERS = (
     "cityhall.catalog.pages",
     "cityhall.dossiers.api",
     "cityhall.dossiers.pages",
+    "cityhall.dossiers.office_pages",
     "cityhall.identity.api",
     "cityhall.identity.pages",
     "cityhall.web.calendar_api",
