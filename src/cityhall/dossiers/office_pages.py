@@ -43,6 +43,7 @@ URGENCY_LABELS = {
     "due_today": N_("Đến hạn hôm nay"),
     "due_soon": N_("Sắp đến hạn"),
     "normal": N_("Còn hạn"),
+    "ready": N_("Chờ trả kết quả"),
     "closed": N_("Đã kết thúc"),
 }
 TIMELINESS_LABELS = {"early": N_("Trước hạn"), "on_time": N_("Đúng hạn"), "late": N_("Quá hạn")}
@@ -415,5 +416,3 @@ async def intake_submit(
         return RedirectResponse(f"/can-bo/ho-so/{result.dossier.code}?ok=submit", status_code=303)
     finally:
         await form.close()
-
-

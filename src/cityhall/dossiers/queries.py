@@ -277,6 +277,8 @@ def urgency(calendar: WorkingCalendar, d: Dossier, now: datetime) -> str:
     state = State(d.state)
     if state in FINAL_STATES:
         return "closed"
+    if state is State.RESOLVED:
+        return "ready"  # decided: waiting to be handed over
     if d.due_at < now:
         # Only a running clock can be late (not while the applicant has the dossier).
         return "overdue" if state in OPEN_STATES else "normal"

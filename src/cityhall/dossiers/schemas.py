@@ -173,8 +173,9 @@ class InboxItem(BaseModel):
     due_at: LocalDateTime
     step_due_at: LocalDateTime | None
     overdue: bool
-    urgency: Literal["overdue", "due_today", "due_soon", "normal", "closed"] = Field(
-        description="Quá hạn / đến hạn hôm nay / sắp đến hạn (trong 2 ngày làm việc) / còn hạn."
+    urgency: Literal["overdue", "due_today", "due_soon", "normal", "ready", "closed"] = Field(
+        description="Quá hạn / đến hạn hôm nay / sắp đến hạn (trong 2 ngày làm việc) / còn hạn / "
+        "chờ trả kết quả / đã kết thúc."
     )
 
 
