@@ -25,8 +25,10 @@ ROUTERS = (
     "cityhall.dossiers.api",
     "cityhall.dossiers.pages",
     "cityhall.dossiers.office_pages",
+    "cityhall.web.admin_pages",
     "cityhall.identity.api",
     "cityhall.identity.pages",
+    "cityhall.identity.citizen_pages",
     "cityhall.web.calendar_api",
     "cityhall.web.blobs_api",
 )

@@ -1,0 +1,283 @@
+"""Administrators' pages: officials and their roles, the working-day calendar, the
+procedure catalogue's versions (view, validate and import). Each page calls the owning
+domain's service; the services check that the actor is an administrator."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from cityhall.catalog.models import Procedure, ProcedureVersion
+from cityhall.catalog.service import CatalogInvalid, import_catalog
+from cityhall.config import get_settings
+from cityhall.core.actors import Actor, ActorKind, Role
+from cityhall.core.calendar import service as calendar
+from cityhall.core.i18n import N_, translate
+from cityhall.errors import DomainError, Forbidden
+from cityhall.identity import service as identity
+from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
+from cityhall.places import queries as places
+from cityhall.places.schemas import AgencyQuery
+from cityhall.web.auth import PageActor
+from cityhall.web.csrf import CSRF_FIELD, verify_csrf
+from cityhall.web.deps import AppSettings, DbSession, request_locale
+from cityhall.web.templating import render
+
+router = APIRouter(include_in_schema=False, prefix="/quan-tri")
+
+ROLE_LABELS = {
+    Role.INTAKE_OFFICER.value: N_("Cán bộ tiếp nhận"),
+    Role.HANDLER.value: N_("Cán bộ thụ lý"),
+    Role.APPROVER.value: N_("Lãnh đạo phê duyệt"),
+    Role.ADMIN.value: N_("Quản trị hệ thống"),
+    Role.OPERATIONS_VIEWER.value: N_("Theo dõi điều hành"),
+}
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _admin(request: Request, actor: Actor) -> Response | None:
+    if actor.kind is not ActorKind.OFFICIAL:
+        return RedirectResponse(f"/dang-nhap?next={request.url.path}", status_code=303)
+    if not actor.is_admin:
+        raise Forbidden("Trang này chỉ dành cho quản trị viên.")
+    return None
+
+
+# --- officials -----------------------------------------------------------------------------------
+
+
+def _officials_page(request: Request, session: Any, actor: Actor, **extra: Any) -> Response:
+    officials, total = identity.list_officials(
+        session, actor=actor, agency_code=None, limit=200, offset=0
+    )
+    agencies = places.search_agencies(session, AgencyQuery.model_validate({"limit": 200})).items
+    return render(
+        request,
+        "admin/officials.html",
+        {
+            "actor": actor,
+            "officials": officials,
+            "total": total,
+            "agencies": agencies,
+            "roles": ROLE_LABELS,
+            "errors": {},
+            "values": {},
+            **extra,
+        },
+        status_code=extra.pop("status_code", 200) if "status_code" in extra else 200,
+    )
+
+
+@router.get("/can-bo")
+def officials(request: Request, actor: PageActor, session: DbSession) -> Response:
+    return _admin(request, actor) or _officials_page(
+        request, session, actor, created=request.query_params.get("ok")
+    )
+
+
+@router.post("/can-bo")
+async def create_official(request: Request, actor: PageActor, session: DbSession) -> Response:
+    form = await request.form(max_fields=20)
+    verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    if (redirect := _admin(request, actor)) is not None:
+        return redirect
+    values = {
+        k: _str(form.get(k)).strip()
+        for k in ("username", "full_name", "email", "role", "agency_code")
+    }
+    password = _str(form.get("password"))
+    locale = request_locale(request)
+    errors: dict[str, str] = {}
+    try:
+        data = OfficialCreate(
+            username=values["username"],
+            full_name=values["full_name"],
+            email=values["email"] or None,
+            password=password,
+            roles=[
+                RoleGrantIn(
+                    role=Role(values["role"]) if values["role"] in ROLE_LABELS else Role.HANDLER,
+                    agency_code=values["agency_code"],
+                )
+            ],
+        )
+        with session.begin_nested():
+            identity.create_official(session, actor=actor, data=data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.setdefault(str(err["loc"][0]), translate(N_("Giá trị không hợp lệ."), locale))
+    except DomainError as exc:
+        for e in exc.errors:
+            errors.setdefault(
+                e.field.split(".")[0].split("[")[0], translate(e.message, locale, **e.params)
+            )
+        if not errors:
+            errors["_form"] = translate(exc.message, locale, **exc.params)
+    if errors:
+        return _officials_page(
+            request, session, actor, errors=errors, values=values, status_code=422
+        )
+    return RedirectResponse(f"/quan-tri/can-bo?ok={values['username']}", status_code=303)
+
+
+# --- calendar ------------------------------------------------------------------------------------
+
+
+def _calendar_page(
+    request: Request, session: Any, actor: Actor, settings: Any, year: int, **extra: Any
+) -> Response:
+    cal = calendar.load_calendar(session, settings)
+    days = cal.overrides_between(date(year, 1, 1), date(year, 12, 31))
+    return render(
+        request,
+        "admin/calendar.html",
+        {"actor": actor, "days": days, "year": year, "errors": {}, "values": {}, **extra},
+        status_code=extra.pop("status_code", 200) if "status_code" in extra else 200,
+    )
+
+
+@router.get("/lich")
+def calendar_page(
+    request: Request,
+    actor: PageActor,
+    session: DbSession,
+    settings: AppSettings,
+    nam: int | None = None,
+) -> Response:
+    year = nam if nam and 2000 <= nam <= 2100 else _today().year
+    return _admin(request, actor) or _calendar_page(request, session, actor, settings, year)
+
+
+@router.post("/lich")
+async def calendar_edit(
+    request: Request, actor: PageActor, session: DbSession, settings: AppSettings
+) -> Response:
+    form = await request.form(max_fields=20)
+    verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    if (redirect := _admin(request, actor)) is not None:
+        return redirect
+    values = {k: _str(form.get(k)).strip() for k in ("day", "kind", "name", "note", "delete")}
+    locale = request_locale(request)
+    try:
+        day = date.fromisoformat(values["day"])
+    except ValueError:
+        return _calendar_page(
+            request,
+            session,
+            actor,
+            settings,
+            _today().year,
+            errors={"day": translate(N_("Ngày không hợp lệ."), locale)},
+            values=values,
+            status_code=422,
+        )
+    try:
+        with session.begin_nested():
+            if values["delete"]:
+                calendar.delete_override(session, actor=actor, day=day)
+            else:
+                calendar.set_override(
+                    session,
+                    actor=actor,
+                    day=day,
+                    kind=values["kind"],
+                    name=values["name"],
+                    note=values["note"] or None,
+                )
+    except DomainError as exc:
+        errors = {e.field: translate(e.message, locale, **e.params) for e in exc.errors} or {
+            "_form": translate(exc.message, locale, **exc.params)
+        }
+        return _calendar_page(
+            request,
+            session,
+            actor,
+            settings,
+            day.year,
+            errors=errors,
+            values=values,
+            status_code=exc.status,
+        )
+    return RedirectResponse(f"/quan-tri/lich?nam={day.year}", status_code=303)
+
+
+# --- catalogue -----------------------------------------------------------------------------------
+
+
+@router.get("/danh-muc")
+def catalog_page(request: Request, actor: PageActor, session: DbSession) -> Response:
+    if (redirect := _admin(request, actor)) is not None:
+        return redirect
+    rows = session.execute(
+        select(
+            Procedure.code,
+            Procedure.name,
+            ProcedureVersion.id,
+            ProcedureVersion.valid_from,
+            ProcedureVersion.valid_to,
+            ProcedureVersion.superseded_at,
+            ProcedureVersion.imported_at,
+        )
+        .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
+        .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
+    ).all()
+    return render(
+        request,
+        "admin/catalog.html",
+        {"actor": actor, "rows": rows, "today": _today(), "report": None, "problems": []},
+    )
+
+
+@router.post("/danh-muc/nhap")
+async def catalog_import(request: Request, actor: PageActor, session: DbSession) -> Response:
+    form = await request.form(max_fields=5)
+    verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    if (redirect := _admin(request, actor)) is not None:
+        return redirect
+    try:
+        with session.begin_nested():
+            report = import_catalog(session, actor=actor)
+    except CatalogInvalid as exc:
+        return render(
+            request,
+            "admin/catalog.html",
+            {
+                "actor": actor,
+                "rows": [],
+                "today": _today(),
+                "report": None,
+                "problems": [str(p) for p in exc.problems],
+            },
+            status_code=422,
+        )
+    rows = session.execute(
+        select(
+            Procedure.code,
+            Procedure.name,
+            ProcedureVersion.id,
+            ProcedureVersion.valid_from,
+            ProcedureVersion.valid_to,
+            ProcedureVersion.superseded_at,
+            ProcedureVersion.imported_at,
+        )
+        .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
+        .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
+    ).all()
+    return render(
+        request,
+        "admin/catalog.html",
+        {"actor": actor, "rows": rows, "today": _today(), "report": report, "problems": []},
+    )
