@@ -230,3 +230,21 @@ def test_public_lookup_page(client: TestClient) -> None:
     assert "Không tìm thấy hồ sơ mã 000.00.01.H29-260101-9999" in r.text
     form = client.get("/tra-cuu", params={"ma": "abc"}, follow_redirects=False)
     assert form.status_code == 303
+
+
+def test_an_empty_submission_lists_every_problem_at_once(mai: TestClient) -> None:
+    page = mai.get("/thu-tuc/1.001193/nop-ho-so")
+    r = mai.post(
+        "/thu-tuc/1.001193/nop-ho-so",
+        data={"csrf_token": _csrf(page.text), "submit_token": _token(page.text)},
+    )
+    assert r.status_code == 422
+    for field in (
+        "street",
+        "address_unit",
+        "f_child_full_name",
+        "f_mother_full_name",
+        "doc_GIAY_CHUNG_SINH",
+    ):
+        assert f'id="{field}-error"' in r.text, field
+    assert "Chưa nhập địa chỉ nơi cư trú." in r.text

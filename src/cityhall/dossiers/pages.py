@@ -296,12 +296,19 @@ async def apply_submit(
             "documents": [{"code": d["code"], "sha256": d["sha256"]} for d in documents],
         }
         codes = [d["code"] for d in documents]
+        for key, label in CONTACT_REQUIRED.items():
+            if not contact[key]:
+                app.errors.setdefault(key, translate(label, locale))
+        for e in service.form_errors(version, data):
+            app.errors.setdefault(
+                _error_key(e.field, version, codes), translate(e.message, locale, **e.params)
+            )
         try:
             submission = DossierSubmit.model_validate(body)
         except ValidationError as exc:
             for err in exc.errors():
                 key = _error_key(".".join(str(p) for p in err["loc"]), version, codes)
-                app.errors.setdefault(key, _pydantic_message(err, locale))
+                app.errors.setdefault(key, _pydantic_message(err, key, locale))
             submission = None
         if app.errors or submission is None:
             drafts.save_draft(
@@ -343,13 +350,27 @@ async def apply_submit(
         await form.close()
 
 
-def _pydantic_message(err: Any, locale: str) -> str:
+CONTACT_REQUIRED = {
+    "street": N_("Chưa nhập địa chỉ nơi cư trú."),
+    "address_unit": N_("Chưa chọn phường, xã, đặc khu nơi cư trú."),
+}
+CONTACT_LABELS = {
+    "phone": N_("Số điện thoại"),
+    "email": N_("Thư điện tử"),
+    "street": N_("Địa chỉ nơi cư trú"),
+    "address_unit": N_("Phường, xã, đặc khu nơi cư trú"),
+    "unit_code": N_("Nơi giải quyết"),
+}
+
+
+def _pydantic_message(err: Any, key: str, locale: str) -> str:
+    label = translate(CONTACT_LABELS.get(key, N_("Hồ sơ")), locale)
     kind = err.get("type", "")
     if kind in ("missing", "string_too_short"):
-        return translate(N_("Trường này là bắt buộc."), locale)
+        return translate(N_("{label}: chưa nhập."), locale, label=label)
     if kind == "string_pattern_mismatch":
-        return translate(N_("Giá trị không đúng định dạng."), locale)
-    return translate(N_("Giá trị không hợp lệ."), locale)
+        return translate(N_("{label}: không đúng định dạng."), locale, label=label)
+    return translate(N_("{label}: giá trị không hợp lệ."), locale, label=label)
 
 
 # --- uploads with progress (used by the page's script) ----------------------------------------

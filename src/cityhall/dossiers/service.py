@@ -109,6 +109,12 @@ def _form_validator(version_id: int, schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_json), format_checker=FormatChecker())
 
 
+def form_errors(version: ProcedureDetail, form: dict[str, Any]) -> list[FieldError]:
+    """Every problem of ``form`` against the version's JSON Schema, each naming its field
+    (``form.<name>``), so a page can show them all at once with the other problems."""
+    return _form_errors(version, form)
+
+
 def _form_errors(version: ProcedureDetail, form: dict[str, Any]) -> list[FieldError]:
     validator = _form_validator(version.version.id, json.dumps(version.form_schema, sort_keys=True))
     errors = []
