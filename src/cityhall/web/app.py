@@ -26,6 +26,7 @@ ROUTERS = (
     "cityhall.dossiers.pages",
     "cityhall.dossiers.office_pages",
     "cityhall.web.admin_pages",
+    "cityhall.web.pwa",
     "cityhall.identity.api",
     "cityhall.identity.pages",
     "cityhall.identity.citizen_pages",
