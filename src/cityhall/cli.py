@@ -167,13 +167,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     exe = [sys.executable, "-m", "cityhall"]
     worker = subprocess.Popen([*exe, "worker"])  # noqa: S603
     web = subprocess.Popen([*exe, "serve"])  # noqa: S603
+    children = [web, worker]
+    if settings.environment != "production":
+        # The development e-ID provider, so citizens can log in to the demo.
+        children.append(subprocess.Popen([*exe, "eid", "serve"]))  # noqa: S603
+        print(f"VNeID mô phỏng (development e-ID): {settings.eid_issuer}")
     print(f"cityhall is running at http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
 
     stopping: list[int] = []
 
     def _forward(signum: int, _frame: object) -> None:
         stopping.append(signum)
-        for proc in (web, worker):
+        for proc in children:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
 
@@ -183,6 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     asked_to_stop = bool(stopping)
     _forward(signal.SIGTERM, None)
     worker.wait(timeout=60)
+    for proc in children[2:]:
+        proc.wait(timeout=15)
     if not was_running:
         dbserver.stop(settings)
         print("embedded PostgreSQL stopped")

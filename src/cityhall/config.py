@@ -7,6 +7,7 @@ because ``docs/configuration.md`` is generated from these descriptions
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import time
 from functools import lru_cache
@@ -87,6 +88,48 @@ class Settings(BaseSettings):
         False, description="Mark cookies Secure (set true behind HTTPS in production)."
     )
 
+    # Citizen login with the national e-ID (OpenID Connect, docs/domains/identity-eid.md)
+    eid_issuer: str = Field(
+        "http://127.0.0.1:8001",
+        description=(
+            "Issuer URL of the e-ID OpenID Connect provider (VNeID in production); its "
+            "`/.well-known/openid-configuration` is read from there. The default is the "
+            "development provider of `cityhall eid serve`."
+        ),
+    )
+    eid_client_id: str = Field(
+        "cityhall-portal", description="Client id of the portal, registered with the provider."
+    )
+    eid_client_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Client secret of the portal at the provider. When unset outside production, a "
+            "random one is generated once into `<data_dir>/eid-client-secret` (the development "
+            "provider reads the same file); production refuses to start the login without it."
+        ),
+    )
+    eid_scopes: str = Field(
+        "openid profile address pin",
+        description=(
+            "Scopes asked of the provider, space-separated (`openid` is required; the "
+            "development provider gives the name and birth date with `profile`, the address "
+            "with `address` and the personal identification number with `pin`)."
+        ),
+    )
+    eid_pin_claim: str = Field(
+        "pin",
+        description=(
+            "Claim that carries the 12-digit personal identification number (`pin`, or `sub` "
+            "for a provider whose subject is the number itself)."
+        ),
+    )
+    eid_timeout_seconds: float = Field(
+        5.0, gt=0, description="Timeout of each call from the portal to the e-ID provider."
+    )
+    eid_dev_port: int = Field(
+        8001, description="Port of the development e-ID provider (`cityhall eid serve`)."
+    )
+
     # Audit
     audit_shards: int = Field(
         16,
@@ -148,6 +191,15 @@ class Settings(BaseSettings):
             self._secret_cache = self._load_secret_key()
         return self._secret_cache
 
+    def resolved_eid_client_secret(self) -> str:
+        """The portal's client secret at the e-ID provider: from the environment, else (not
+        in production) a per-installation generated file shared with the dev provider."""
+        if self.eid_client_secret is not None:
+            return self.eid_client_secret.get_secret_value()
+        if self.environment == "production":
+            raise RuntimeError("CITYHALL_EID_CLIENT_SECRET must be set in production")
+        return _generated_secret(self.data_dir / "eid-client-secret")
+
     def _load_secret_key(self) -> str:
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
@@ -161,6 +213,25 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+def _generated_secret(path: Path) -> str:
+    """A random secret kept in ``path`` (mode 0600), created once. Safe when two processes
+    start together: the file appears whole (written aside, then linked) or not at all."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process won the race: use its secret
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

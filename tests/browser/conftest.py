@@ -26,34 +26,44 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live_server(fresh_db: str) -> Iterator[str]:
-    """``cityhall serve`` on a free port, on a database of its own."""
-    port = _free_port()
+    """``cityhall serve`` on a free port, on a database of its own, with the development
+    e-ID provider (``cityhall eid serve``) beside it as its own process."""
+    port, eid_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "CITYHALL_DATABASE_URL": fresh_db,
         "CITYHALL_PORT": str(port),
         "CITYHALL_BASE_URL": f"http://127.0.0.1:{port}",
+        "CITYHALL_EID_ISSUER": f"http://127.0.0.1:{eid_port}",
+        "CITYHALL_EID_DEV_PORT": str(eid_port),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cityhall", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cityhall", *command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for command in (["serve"], ["eid", "serve"])
+    ]
     url = f"http://127.0.0.1:{port}"
+    checks = [url + "/healthz", f"http://127.0.0.1:{eid_port}/.well-known/openid-configuration"]
     try:
-        for _ in range(200):
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
-            try:
-                if httpx.get(url + "/healthz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        for proc, check in zip(procs, checks, strict=True):
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "died")
+                try:
+                    if httpx.get(check, timeout=0.5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=15)
 
 
 @pytest.fixture(scope="session")

@@ -101,3 +101,60 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = identity.add_parser("revoke-sessions", help="log an official out everywhere")
     p.add_argument("username")
     p.set_defaults(func=cmd_revoke_sessions)
+    register_eid(sub)
+
+
+# --- the development e-ID provider ----------------------------------------------------------
+
+
+def cmd_eid_serve(args: argparse.Namespace) -> int:
+    """The development e-ID provider (simulated VNeID) as its own process; never production."""
+    from cityhall.config import get_settings
+    from cityhall.core import logs
+
+    settings = get_settings()
+    if settings.environment == "production":
+        print(
+            "lỗi: nhà cung cấp định danh mô phỏng không chạy trong môi trường production "
+            "(CITYHALL_ENVIRONMENT=production); hãy cấu hình CITYHALL_EID_ISSUER trỏ tới VNeID."
+        )
+        return 2
+    import uvicorn
+
+    from cityhall.identity.eid.api import create_app, describe
+
+    port = args.port or settings.eid_dev_port
+    issuer = args.issuer or (
+        settings.eid_issuer if args.port is None else f"http://{args.host}:{port}"
+    )
+    logs.configure(settings.log_level, json_lines=settings.log_json)
+    app = create_app(
+        settings,
+        issuer=issuer,
+        code_ttl=args.code_ttl,
+        extra_redirect_uris=tuple(args.redirect_uri or ()),
+    )
+    print(f"VNeID mô phỏng: {describe(app)}", flush=True)
+    uvicorn.run(app, host=args.host, port=port, log_config=None, timeout_graceful_shutdown=5)
+    return 0
+
+
+def register_eid(sub: argparse._SubParsersAction[Any]) -> None:
+    eid = sub.add_parser(
+        "eid", help="the development e-ID provider (not in production)"
+    ).add_subparsers(dest="eid_command", required=True)
+    p = eid.add_parser("serve", help="run the development OpenID Connect provider")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default CITYHALL_EID_DEV_PORT")
+    p.add_argument(
+        "--issuer", help="issuer URL (default CITYHALL_EID_ISSUER, or http://HOST:PORT with --port)"
+    )
+    p.add_argument(
+        "--code-ttl", type=float, default=60.0, help="lifetime of authorization codes, seconds"
+    )
+    p.add_argument(
+        "--redirect-uri",
+        action="append",
+        help="another redirect URI to accept for the portal (repeatable)",
+    )
+    p.set_defaults(func=cmd_eid_serve)

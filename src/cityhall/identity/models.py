@@ -126,3 +126,20 @@ class LoginAttempt(Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     succeeded: Mapped[bool] = mapped_column(Boolean)
     attempted_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CitizenAddress(Base):
+    """A citizen's current address as the national e-ID last asserted it at login (never
+    typed by the citizen): the street part and the current ward or commune."""
+
+    __tablename__ = "citizen_addresses"
+    __table_args__ = (CheckConstraint("unit_code ~ '^[0-9]{5}$'", name="unit_code_format"),)
+
+    citizen_id: Mapped[int] = mapped_column(
+        ForeignKey("citizens.id", ondelete="CASCADE"), primary_key=True
+    )
+    street: Mapped[str] = mapped_column(String(300))
+    unit_code: Mapped[str] = mapped_column(String(5))
+    # Where it came from, e.g. "vneid-oidc" (the login method).
+    source: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
