@@ -248,3 +248,51 @@ def test_an_empty_submission_lists_every_problem_at_once(mai: TestClient) -> Non
     ):
         assert f'id="{field}-error"' in r.text, field
     assert "Chưa nhập địa chỉ nơi cư trú." in r.text
+
+
+def test_an_expired_session_loses_nothing(mai: TestClient) -> None:
+    page = mai.get("/thu-tuc/1.001193/nop-ho-so")
+    csrf = _csrf(page.text)
+    up = mai.post(
+        "/tai-len",
+        files={"file": ("cs.pdf", PDF, "application/pdf")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    sha = up.json()["sha256"]
+    session_cookie = mai.cookies.get("ch_session")
+    mai.cookies.delete("ch_session")  # the session expired meanwhile
+    r = mai.post(
+        "/thu-tuc/1.001193/nop-ho-so",
+        data={
+            **FORM,
+            "csrf_token": csrf,
+            "submit_token": _token(page.text),
+            "doc_GIAY_CHUNG_SINH_sha256": sha,
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/dang-nhap-cong-dan?next=/thu-tuc/1.001193/nop-ho-so")
+    expired_upload = mai.post(
+        "/tai-len",
+        files={"file": ("cs.pdf", PDF, "application/pdf")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert expired_upload.status_code == 401
+    assert "Phiên đăng nhập đã hết hạn" in expired_upload.json()["error"]
+    mai.cookies.set("ch_session", session_cookie or "")  # logged in again
+    back = mai.get("/thu-tuc/1.001193/nop-ho-so?khoi_phuc=1")
+    assert "những gì bạn đã nhập được giữ lại" in back.text
+    assert 'value="Bệnh viện Từ Dũ"' in back.text
+    assert f'value="{sha}"' in back.text
+    ok = mai.post(
+        "/thu-tuc/1.001193/nop-ho-so",
+        data={
+            **FORM,
+            "csrf_token": _csrf(back.text),
+            "submit_token": _token(back.text),
+            "doc_GIAY_CHUNG_SINH_sha256": sha,
+        },
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303, ok.text

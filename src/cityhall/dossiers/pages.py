@@ -16,6 +16,7 @@ from urllib.parse import quote
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
@@ -50,9 +51,51 @@ def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def _login_redirect(request: Request, path: str | None = None) -> RedirectResponse:
+    target = path or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/dang-nhap-cong-dan?next={quote(target)}", status_code=303)
+
+
+PENDING_COOKIE = "ch_pending"
+PENDING_MAX_AGE = 3600
+PENDING_MAX_BYTES = 3500  # a cookie holds about 4 KB
+
+
+def _pending_signer(request: Request) -> URLSafeTimedSerializer:
+    secret = request.app.state.settings.resolved_secret_key()
+    return URLSafeTimedSerializer(secret, salt="pending-application")
+
+
+def _keep_for_after_login(request: Request, code: str, app: Application) -> RedirectResponse:
+    """The session expired while the citizen was filling the form: keep what they typed
+    (and the files already uploaded, by hash) in a signed, HttpOnly cookie of their own
+    browser for an hour, send them to log in, and restore it when they come back."""
+    response = _login_redirect(request, path=f"/thu-tuc/{code}/nop-ho-so?khoi_phuc=1")
+    value = _pending_signer(request).dumps(
+        {"code": code, "values": app.values, "contact": app.contact, "uploaded": app.uploaded}
+    )
+    if len(value) <= PENDING_MAX_BYTES:
+        response.set_cookie(
+            PENDING_COOKIE,
+            value,
+            max_age=PENDING_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.cookie_secure,
+            path="/thu-tuc",
+        )
+    return response
+
+
+def _restore_pending(request: Request, code: str) -> dict[str, Any] | None:
+    raw = request.cookies.get(PENDING_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _pending_signer(request).loads(raw, max_age=PENDING_MAX_AGE)
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) and data.get("code") == code else None
 
 
 def _is_citizen(actor: Actor) -> bool:
@@ -136,8 +179,10 @@ def _application_page(
     app: Application,
     status_code: int = 200,
     saved: bool = False,
+    restored: bool = False,
 ) -> Response:
     citizen = identity.get_own_citizen(session, actor=actor)
+    profile = identity.citizen_profile(session, actor=actor)
     fields = fields_from_schema(version.form_schema)
     return render(
         request,
@@ -148,10 +193,12 @@ def _application_page(
             "fields": fields,
             "app": app,
             "citizen": citizen,
+            "profile": profile,
             "slots": _slots(version, app.uploaded),
             "units": _units(session),
             "ward_level": version.level is Level.WARD,
             "saved": saved,
+            "restored": restored,
             "max_mb": blobs.megabytes(request.app.state.settings.blob_max_bytes),
         },
         status_code=status_code,
@@ -164,12 +211,13 @@ def apply_form(request: Request, code: str, actor: PageActor, session: DbSession
         return _login_redirect(request)
     version = catalog.get_procedure(session, code[:32])
     draft = drafts.get_draft(session, actor=actor, procedure_code=version.code)
-    citizen = identity.get_own_citizen(session, actor=actor)
+    profile = identity.citizen_profile(session, actor=actor)
+    # Identity and residence as the e-ID asserted them: prefilled, never asked again.
     contact = {
-        "phone": citizen.phone or "",
-        "email": citizen.email or "",
-        "street": "",
-        "address_unit": "",
+        "phone": profile.phone or "",
+        "email": profile.email or "",
+        "street": profile.address.street if profile.address else "",
+        "address_unit": profile.address.unit_code if profile.address else "",
         "unit_code": "",
     }
     values: dict[str, str] = {}
@@ -182,8 +230,20 @@ def apply_form(request: Request, code: str, actor: PageActor, session: DbSession
         for f in fields_from_schema(version.form_schema):
             if f.default is not None:
                 values[f.name] = shown(f.default)
+    restored = _restore_pending(request, version.code)
+    if restored is not None:
+        values = {str(k): str(v) for k, v in restored.get("values", {}).items()}
+        contact.update({str(k): str(v) for k, v in restored.get("contact", {}).items() if v})
+        uploaded = {
+            str(k): v for k, v in restored.get("uploaded", {}).items() if isinstance(v, dict)
+        }
     app = Application(values, contact, uploaded, {}, uuid.uuid4().hex)
-    return _application_page(request, session, actor, version, app)
+    response = _application_page(
+        request, session, actor, version, app, restored=restored is not None
+    )
+    if restored is not None:
+        response.delete_cookie(PENDING_COOKIE, path="/thu-tuc")
+    return response
 
 
 async def _read_files(
@@ -239,8 +299,6 @@ async def apply_submit(
     form = await request.form(max_files=MAX_FILES, max_fields=400)
     try:
         verify_csrf(request, _str(form.get(CSRF_FIELD)))
-        if not _is_citizen(actor):
-            return _login_redirect(request)
         version = catalog.get_procedure(session, code[:32])
         locale = request_locale(request)
         posted = {
@@ -261,6 +319,18 @@ async def apply_submit(
             errors={},
             token=_str(form.get("submit_token")) or uuid.uuid4().hex,
         )
+        if not _is_citizen(actor):
+            # Expired or logged out while typing: nothing is lost (files already sent by
+            # the page's script come back by hash; new ones need choosing again).
+            for slot_code in {d.code for d in version.documents}:
+                sha = _str(form.get(f"doc_{slot_code}_sha256")).strip()
+                if sha:
+                    app.uploaded[slot_code] = {
+                        "code": slot_code,
+                        "sha256": sha,
+                        "filename": sha[:12],
+                    }
+            return _keep_for_after_login(request, version.code, app)
         await _read_files(request, form, session, actor, settings, version, app)
         data = parse_posted(version.form_schema, posted)
         documents = list(app.uploaded.values())
