@@ -66,11 +66,21 @@ def _pending_signer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="pending-application")
 
 
-def _keep_for_after_login(request: Request, code: str, app: Application) -> RedirectResponse:
+def _keep_for_after_login(request: Request, code: str, app: Application) -> Response:
     """The session expired while the citizen was filling the form: keep what they typed
     (and the files already uploaded, by hash) in a signed, HttpOnly cookie of their own
-    browser for an hour, send them to log in, and restore it when they come back."""
-    response = _login_redirect(request, path=f"/thu-tuc/{code}/nop-ho-so?khoi_phuc=1")
+    browser for an hour, say so, and restore it after they log in again.
+
+    A page with a link rather than a redirect: the login continues at the e-ID provider
+    (another origin), and the CSP's ``form-action 'self'`` rightly stops a form submission
+    from being redirected there."""
+    target = f"/thu-tuc/{code}/nop-ho-so?khoi_phuc=1"
+    response = render(
+        request,
+        "dossiers/session_expired.html",
+        {"actor": None, "login_url": f"/dang-nhap-cong-dan?next={quote(target)}"},
+        status_code=401,
+    )
     value = _pending_signer(request).dumps(
         {"code": code, "values": app.values, "contact": app.contact, "uploaded": app.uploaded}
     )
@@ -234,9 +244,9 @@ def apply_form(request: Request, code: str, actor: PageActor, session: DbSession
     if restored is not None:
         values = {str(k): str(v) for k, v in restored.get("values", {}).items()}
         contact.update({str(k): str(v) for k, v in restored.get("contact", {}).items() if v})
-        uploaded = {
-            str(k): v for k, v in restored.get("uploaded", {}).items() if isinstance(v, dict)
-        }
+        uploaded.update(
+            {str(k): v for k, v in restored.get("uploaded", {}).items() if isinstance(v, dict)}
+        )
     app = Application(values, contact, uploaded, {}, uuid.uuid4().hex)
     response = _application_page(
         request, session, actor, version, app, restored=restored is not None
@@ -324,12 +334,13 @@ async def apply_submit(
             # the page's script come back by hash; new ones need choosing again).
             for slot_code in {d.code for d in version.documents}:
                 sha = _str(form.get(f"doc_{slot_code}_sha256")).strip()
-                if sha:
-                    app.uploaded[slot_code] = {
-                        "code": slot_code,
-                        "sha256": sha,
-                        "filename": sha[:12],
-                    }
+                if not sha:
+                    continue
+                try:
+                    name = blobs.get_blob(session, sha).filename
+                except (NotFound, Invalid):
+                    continue
+                app.uploaded[slot_code] = {"code": slot_code, "sha256": sha, "filename": name}
             return _keep_for_after_login(request, version.code, app)
         await _read_files(request, form, session, actor, settings, version, app)
         data = parse_posted(version.form_schema, posted)
