@@ -103,3 +103,66 @@ def test_catalogue_versions_and_reimport(admin: TestClient) -> None:
     r = admin.post("/quan-tri/danh-muc/nhap", data={"csrf_token": _csrf(page.text)})
     assert r.status_code == 200
     assert "0 phiên bản mới" in r.text
+
+
+def test_suspend_and_activate_a_version(admin: TestClient) -> None:
+    page = admin.get("/quan-tri/danh-muc")
+    match = re.search(
+        r'action="/quan-tri/danh-muc/(\d+)/trang-thai"[^>]*>(?:(?!</form>).)*1\.001193',
+        page.text,
+        re.S,
+    )
+    assert match
+    version = match.group(1)
+    off = admin.post(
+        f"/quan-tri/danh-muc/{version}/trang-thai",
+        data={"csrf_token": _csrf(page.text), "active": "0"},
+        follow_redirects=False,
+    )
+    assert off.status_code == 303
+    assert admin.get("/api/v1/procedures/1.001193").status_code == 404  # not offered any more
+    assert "Tạm dừng" in admin.get("/quan-tri/danh-muc").text
+    on = admin.post(
+        f"/quan-tri/danh-muc/{version}/trang-thai",
+        data={"csrf_token": _csrf(page.text), "active": "1"},
+        follow_redirects=False,
+    )
+    assert on.status_code == 303
+    assert admin.get("/api/v1/procedures/1.001193").status_code == 200
+
+
+def test_grant_and_revoke_a_role(admin: TestClient, make_official) -> None:  # type: ignore[no-untyped-def]
+    official, _ = make_official(role=Role.HANDLER, agency_code="000.67.40.H29", unit_code="26740")
+    page = admin.get("/quan-tri/can-bo")
+    r = admin.post(
+        f"/quan-tri/can-bo/{official.id}/vai-tro",
+        data={"csrf_token": _csrf(page.text), "role": "approver", "agency_code": "000.67.40.H29"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    listing = admin.get("/quan-tri/can-bo").text
+    roles = re.findall(
+        rf'action="/quan-tri/can-bo/{official.id}/vai-tro".*?name="revoke" value="(\d+)"',
+        listing,
+        re.S,
+    )
+    assert len(roles) == 2
+    assert (
+        admin.post(
+            f"/quan-tri/can-bo/{official.id}/vai-tro",
+            data={"csrf_token": _csrf(listing), "revoke": roles[0]},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    last = re.findall(
+        rf'action="/quan-tri/can-bo/{official.id}/vai-tro".*?name="revoke" value="(\d+)"',
+        admin.get("/quan-tri/can-bo").text,
+        re.S,
+    )
+    refused = admin.post(
+        f"/quan-tri/can-bo/{official.id}/vai-tro",
+        data={"csrf_token": _csrf(listing), "revoke": last[0]},
+    )
+    assert refused.status_code == 409
+    assert "ít nhất một vai trò" in refused.text

@@ -97,3 +97,6 @@ class ProcedureVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(server_default=func.now())
     superseded_at: Mapped[datetime | None]
+    # Set by an administrator to take a version out of service (e.g. a legal text struck
+    # down) without deleting it; cleared to put it back. Dossiers received under it keep it.
+    suspended_at: Mapped[datetime | None]

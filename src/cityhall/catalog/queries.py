@@ -40,6 +40,7 @@ def time_limit_text(value: Decimal, unit: TimeUnit) -> str:
 def _in_force(day: date) -> Any:
     return and_(
         ProcedureVersion.superseded_at.is_(None),
+        ProcedureVersion.suspended_at.is_(None),
         ProcedureVersion.valid_from <= day,
         or_(ProcedureVersion.valid_to.is_(None), ProcedureVersion.valid_to >= day),
     )

@@ -25,7 +25,7 @@ from cityhall.catalog.schemas import ProcedureFile, Version
 from cityhall.core import audit
 from cityhall.core.actors import Actor
 from cityhall.core.i18n import N_
-from cityhall.errors import FieldError, Forbidden, Invalid
+from cityhall.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from cityhall.places import queries as places
 
 
@@ -194,3 +194,28 @@ def import_catalog(session: Session, *, actor: Actor, root: Path = DATA_DIR) -> 
             },
         )
     return report
+
+
+def set_version_active(session: Session, *, actor: Actor, version_id: int, active: bool) -> None:
+    """Take a version out of service, or put it back (administrators; audited). A
+    suspended version is not offered to new applicants; dossiers keep theirs."""
+    if not actor.is_admin:
+        raise Forbidden("Chỉ quản trị viên được bật, tắt phiên bản thủ tục.")
+    row = session.get(ProcedureVersion, version_id, with_for_update=True)
+    if row is None:
+        raise NotFound("Không tìm thấy phiên bản thủ tục {id}.", id=version_id)
+    if row.superseded_at is not None:
+        raise Conflict("Phiên bản này đã được thay thế; hãy bật, tắt phiên bản hiện hành.")
+    before = row.suspended_at is None
+    if before == active:
+        return
+    row.suspended_at = None if active else datetime.now(UTC)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="catalog.version.activate" if active else "catalog.version.suspend",
+        object_type="procedure_version",
+        object_id=str(row.id),
+        data={"procedure": row.procedure_code, "valid_from": row.valid_from.isoformat()},
+    )

@@ -712,3 +712,70 @@ def end_citizen_session(session: Session, *, actor: Actor) -> None:
         object_id=target.id,
     )
     session.flush()
+
+
+# --- roles of an existing official (administrators) ------------------------------------------
+
+
+def grant_role(session: Session, *, actor: Actor, official_id: int, grant: RoleGrantIn) -> None:
+    """Give an official one more role in an agency (idempotent); audited."""
+    if not actor.is_admin:
+        raise Forbidden()
+    official = _load_official(session, official_id)
+    checked = _check_grant(session, grant, 0)
+    exists = session.scalar(
+        select(OfficialRole.id).where(
+            OfficialRole.official_id == official.id,
+            OfficialRole.role == checked.role.value,
+            OfficialRole.agency_code == checked.agency_code,
+        )
+    )
+    if exists is not None:
+        return
+    session.add(
+        OfficialRole(
+            official_id=official.id,
+            role=checked.role.value,
+            agency_code=checked.agency_code,
+            unit_code=checked.unit_code,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="identity.role.grant",
+        object_type="official",
+        object_id=str(official.id),
+        data=checked.model_dump(mode="json"),
+    )
+
+
+def revoke_role(session: Session, *, actor: Actor, official_id: int, role_id: int) -> None:
+    """Take a role away; an official keeps at least one (deactivate the account instead)."""
+    if not actor.is_admin:
+        raise Forbidden()
+    official = _load_official(session, official_id)
+    roles = session.scalars(
+        select(OfficialRole).where(OfficialRole.official_id == official.id)
+    ).all()
+    target = next((r for r in roles if r.id == role_id), None)
+    if target is None:
+        raise NotFound("Không tìm thấy vai trò này của cán bộ.")
+    if len(roles) == 1:
+        raise Conflict("Cán bộ phải còn ít nhất một vai trò; hãy khóa tài khoản nếu cần.")
+    removed = {
+        "role": target.role,
+        "agency_code": target.agency_code,
+        "unit_code": target.unit_code,
+    }
+    session.delete(target)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="identity.role.revoke",
+        object_type="official",
+        object_id=str(official.id),
+        data=removed,
+    )

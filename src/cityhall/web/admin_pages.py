@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from cityhall.catalog.models import Procedure, ProcedureVersion
-from cityhall.catalog.service import CatalogInvalid, import_catalog
+from cityhall.catalog.service import CatalogInvalid, import_catalog, set_version_active
 from cityhall.config import get_settings
 from cityhall.core.actors import Actor, ActorKind, Role
 from cityhall.core.calendar import service as calendar
@@ -133,6 +133,43 @@ async def create_official(request: Request, actor: PageActor, session: DbSession
     return RedirectResponse(f"/quan-tri/can-bo?ok={values['username']}", status_code=303)
 
 
+@router.post("/can-bo/{official_id}/vai-tro")
+async def change_role(
+    request: Request, official_id: int, actor: PageActor, session: DbSession
+) -> Response:
+    """Grant a role (role + agency) or revoke one (``revoke`` = the role's id)."""
+    form = await request.form(max_fields=10)
+    verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    if (redirect := _admin(request, actor)) is not None:
+        return redirect
+    locale = request_locale(request)
+    try:
+        with session.begin_nested():
+            revoke = _str(form.get("revoke"))
+            if revoke.isdigit():
+                identity.revoke_role(
+                    session, actor=actor, official_id=official_id, role_id=int(revoke)
+                )
+            else:
+                role = _str(form.get("role"))
+                grant = RoleGrantIn(
+                    role=Role(role) if role in ROLE_LABELS else Role.HANDLER,
+                    agency_code=_str(form.get("agency_code")),
+                )
+                identity.grant_role(session, actor=actor, official_id=official_id, grant=grant)
+    except (DomainError, ValidationError) as exc:
+        if isinstance(exc, DomainError):
+            details = [translate(e.message, locale, **e.params) for e in exc.errors]
+            message = "; ".join(details) or translate(exc.message, locale, **exc.params)
+            status = exc.status
+        else:
+            message, status = translate(N_("Giá trị không hợp lệ."), locale), 422
+        return _officials_page(
+            request, session, actor, errors={"_form": message}, status_code=status
+        )
+    return RedirectResponse("/quan-tri/can-bo", status_code=303)
+
+
 # --- calendar ------------------------------------------------------------------------------------
 
 
@@ -238,6 +275,56 @@ def catalog_page(request: Request, actor: PageActor, session: DbSession) -> Resp
         request,
         "admin/catalog.html",
         {"actor": actor, "rows": rows, "today": _today(), "report": None, "problems": []},
+    )
+
+
+@router.post("/danh-muc/{version_id}/trang-thai")
+async def catalog_activate(
+    request: Request, version_id: int, actor: PageActor, session: DbSession
+) -> Response:
+    """Put a version in service (``active=1``) or take it out (``active=0``)."""
+    form = await request.form(max_fields=5)
+    verify_csrf(request, _str(form.get(CSRF_FIELD)))
+    if (redirect := _admin(request, actor)) is not None:
+        return redirect
+    try:
+        with session.begin_nested():
+            set_version_active(
+                session, actor=actor, version_id=version_id, active=_str(form.get("active")) == "1"
+            )
+    except DomainError as exc:
+        locale = request_locale(request)
+        return render(
+            request,
+            "admin/catalog.html",
+            {
+                "actor": actor,
+                "rows": _version_rows(session),
+                "today": _today(),
+                "report": None,
+                "problems": [translate(exc.message, locale, **exc.params)],
+            },
+            status_code=exc.status,
+        )
+    return RedirectResponse("/quan-tri/danh-muc", status_code=303)
+
+
+def _version_rows(session: Any) -> list[Any]:
+    return list(
+        session.execute(
+            select(
+                Procedure.code,
+                Procedure.name,
+                ProcedureVersion.id,
+                ProcedureVersion.valid_from,
+                ProcedureVersion.valid_to,
+                ProcedureVersion.superseded_at,
+                ProcedureVersion.imported_at,
+                ProcedureVersion.suspended_at,
+            )
+            .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
+            .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
+        ).all()
     )
 
 
