@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from cityhall.core.i18n import N_
+
 
 class State(StrEnum):
     SUBMITTED = "submitted"  # waiting for intake (online, post, or entered at a desk)
@@ -38,17 +40,17 @@ NATIONAL_STATUS: dict[State, int] = {
 }
 
 STATE_LABELS: dict[State, str] = {
-    State.SUBMITTED: "Mới nộp, chờ tiếp nhận",
-    State.INTAKE_SUPPLEMENT: "Cần bổ sung hồ sơ (khi tiếp nhận)",
-    State.NOT_ACCEPTED: "Không tiếp nhận",
-    State.RECEIVED: "Đã tiếp nhận",
-    State.IN_PROGRESS: "Đang xử lý",
-    State.SUPPLEMENT_REQUESTED: "Cần bổ sung hồ sơ",
-    State.PAYMENT_REQUESTED: "Chờ nộp phí, lệ phí",
-    State.WITHDRAWAL_REQUESTED: "Đề nghị rút hồ sơ",
-    State.STOPPED: "Đã dừng xử lý",
-    State.RESOLVED: "Đã có kết quả",
-    State.RETURNED: "Đã trả kết quả",
+    State.SUBMITTED: N_("Mới nộp, chờ tiếp nhận"),
+    State.INTAKE_SUPPLEMENT: N_("Cần bổ sung hồ sơ (khi tiếp nhận)"),
+    State.NOT_ACCEPTED: N_("Không tiếp nhận"),
+    State.RECEIVED: N_("Đã tiếp nhận"),
+    State.IN_PROGRESS: N_("Đang xử lý"),
+    State.SUPPLEMENT_REQUESTED: N_("Cần bổ sung hồ sơ"),
+    State.PAYMENT_REQUESTED: N_("Chờ nộp phí, lệ phí"),
+    State.WITHDRAWAL_REQUESTED: N_("Đề nghị rút hồ sơ"),
+    State.STOPPED: N_("Đã dừng xử lý"),
+    State.RESOLVED: N_("Đã có kết quả"),
+    State.RETURNED: N_("Đã trả kết quả"),
 }
 
 # States in which the deadline is running (a dossier counts as overdue only in these).
@@ -81,22 +83,22 @@ class Action(StrEnum):
 
 
 ACTION_LABELS: dict[Action, str] = {
-    Action.ACCEPT: "Tiếp nhận hồ sơ",
-    Action.REQUEST_SUPPLEMENT: "Yêu cầu bổ sung hồ sơ",
-    Action.SUPPLEMENT: "Bổ sung hồ sơ",
-    Action.REFUSE: "Từ chối",
-    Action.ASSIGN: "Phân công xử lý",
-    Action.FORWARD: "Chuyển bước tiếp theo",
-    Action.TRANSFER: "Chuyển liên thông",
-    Action.ANSWER: "Trả lời liên thông",
-    Action.REQUEST_PAYMENT: "Yêu cầu nộp phí",
-    Action.PAY: "Xác nhận đã nộp phí",
-    Action.APPROVE: "Phê duyệt",
-    Action.APOLOGIZE: "Xin lỗi và hẹn lại ngày trả kết quả",
-    Action.RETURN_RESULT: "Trả kết quả",
-    Action.WITHDRAW: "Rút hồ sơ",
-    Action.CANCEL_WITHDRAWAL: "Hủy đề nghị rút hồ sơ",
-    Action.STOP: "Dừng xử lý hồ sơ",
+    Action.ACCEPT: N_("Tiếp nhận hồ sơ"),
+    Action.REQUEST_SUPPLEMENT: N_("Yêu cầu bổ sung hồ sơ"),
+    Action.SUPPLEMENT: N_("Bổ sung hồ sơ"),
+    Action.REFUSE: N_("Từ chối hồ sơ"),
+    Action.ASSIGN: N_("Phân công xử lý"),
+    Action.FORWARD: N_("Chuyển bước tiếp theo"),
+    Action.TRANSFER: N_("Chuyển liên thông"),
+    Action.ANSWER: N_("Trả lời liên thông"),
+    Action.REQUEST_PAYMENT: N_("Yêu cầu nộp phí"),
+    Action.PAY: N_("Xác nhận đã nộp phí"),
+    Action.APPROVE: N_("Phê duyệt"),
+    Action.APOLOGIZE: N_("Xin lỗi và hẹn lại ngày trả kết quả"),
+    Action.RETURN_RESULT: N_("Trả kết quả"),
+    Action.WITHDRAW: N_("Rút hồ sơ"),
+    Action.CANCEL_WITHDRAWAL: N_("Hủy đề nghị rút hồ sơ"),
+    Action.STOP: N_("Dừng xử lý hồ sơ"),
 }
 
 # Where each action may be taken. The target state is decided by the service where it
