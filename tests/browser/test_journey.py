@@ -16,6 +16,7 @@ from cityhall.core.actors import Role, system_admin
 from cityhall.identity import service as identity
 from cityhall.identity.models import AuthSession
 from cityhall.identity.schemas import OfficialCreate, RoleGrantIn
+from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -75,9 +76,17 @@ def test_the_whole_journey(live_server: str, fresh_factory, browser) -> None:  #
     page.keyboard.press("Enter")
     page.get_by_role("link", name="Đăng ký khai sinh", exact=True).click()
     page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
+    assert_accessible(page, context="VNeID (mô phỏng): chọn công dân")
+    # Declining at the e-ID is a clear page with a way back, not a dead end.
+    page.get_by_role("button", name="Từ chối").click()
+    page.wait_for_selector("text=Thử đăng nhập lại")
+    assert_accessible(page, context="đăng nhập bị từ chối")
+    page.get_by_role("link", name="Thử đăng nhập lại").click()
     page.get_by_label("Nguyễn Văn An").check()
     page.get_by_role("button", name="Đồng ý chia sẻ và đăng nhập").click()
-    page.wait_for_url(re.compile(r".*/thu-tuc/1\.001193/nop-ho-so"))
+    page.wait_for_url(re.compile(r".*/thu-tuc/1\.001193/nop-ho-so|.*/ho-so-cua-toi"))
+    if "/ho-so-cua-toi" in page.url:  # a retried login may land on "my dossiers"
+        page.goto(live_server + "/thu-tuc/1.001193/nop-ho-so")
     assert "079090001234" in page.content()  # the ID number comes from the login
     assert page.locator("#street").input_value() == "12 Lê Lợi"  # and the residence too
 
@@ -124,6 +133,7 @@ def test_the_whole_journey(live_server: str, fresh_factory, browser) -> None:  #
     _expire_citizen_sessions(fresh_factory)
     page.get_by_role("button", name="Nộp hồ sơ").click()
     page.wait_for_selector("text=Phiên đăng nhập đã hết hạn")
+    assert_accessible(page, context="phiên đăng nhập hết hạn")
     screenshot(page, "journey-session-expired")
     page.get_by_role("link", name="Đăng nhập lại bằng VNeID và tiếp tục").click()
     page.get_by_label("Nguyễn Văn An").check()
@@ -185,5 +195,8 @@ def test_the_whole_journey(live_server: str, fresh_factory, browser) -> None:  #
     # ...and the citizen's open page shows it without reloading (htmx polls the timeline).
     page.wait_for_selector("#timeline >> text=Đã trả kết quả", timeout=20_000)
     screenshot(page, "journey-citizen-result")
+    page.goto(live_server + "/thu-tuc/9.999999")
+    assert page.get_by_role("heading").first.is_visible()
+    assert_accessible(page, context="trang lỗi 404")
     office.close()
     citizen.close()
