@@ -15,6 +15,7 @@ from cityhall.core.actors import Actor, ActorKind
 from cityhall.core.calendar.rules import TimeUnit, WorkingCalendar
 from cityhall.core.calendar.service import load_calendar
 from cityhall.core.codes import parse_code
+from cityhall.core.search import like_escape
 from cityhall.dossiers import permissions as perms
 from cityhall.dossiers.lifecycle import (
     ACTION_LABELS,
@@ -330,7 +331,8 @@ def list_dossiers(
         else:
             stmt = stmt.where(
                 func.lower(func.f_unaccent(Dossier.applicant_name)).like(
-                    func.lower(func.f_unaccent(f"%{q}%"))
+                    func.lower(func.f_unaccent(f"%{like_escape(q)}%")),
+                    escape="\\",
                 )
             )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
