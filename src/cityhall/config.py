@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,11 @@ class Settings(BaseSettings):
         ),
     )
     base_url: str = Field(
-        "http://127.0.0.1:8000", description="Public base URL, used in links and e-mails."
+        "http://127.0.0.1:8000",
+        description=(
+            "Public base URL, used in links, e-mails and the e-ID redirect. When unset, "
+            "`http://<host>:<port>` of this server."
+        ),
     )
     log_level: str = Field("INFO", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
     log_json: bool = Field(True, description="Write logs as one JSON object per line.")
@@ -174,6 +178,13 @@ class Settings(BaseSettings):
         30,
         description="A job whose worker sent no heartbeat for this long is retried.",
     )
+
+    @model_validator(mode="after")
+    def _default_base_url(self) -> Settings:
+        # `CITYHALL_PORT=8031 make run` must give links (and the e-ID redirect) on 8031.
+        if "base_url" not in self.model_fields_set:
+            self.base_url = f"http://{self.host}:{self.port}"
+        return self
 
     _secret_cache: str | None = PrivateAttr(None)
 
