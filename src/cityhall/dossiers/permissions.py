@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cityhall.core.actors import Actor, ActorKind, Role
-from cityhall.dossiers.lifecycle import Action
+from cityhall.dossiers.lifecycle import Action, State
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Facts:
     handler_id: int | None
     task_agencies: frozenset[str]  # partner agencies with an unanswered task
     partners: frozenset[str] = frozenset()  # every partner agency, answered or not
+    state: str = ""  # the dossier's state: some actions belong to other roles by stage
 
 
 def agencies(actor: Actor, *roles: Role) -> set[str]:
@@ -73,8 +74,13 @@ def may(actor: Actor, action: Action, facts: Facts) -> bool:
         case Action.ACCEPT | Action.RETURN_RESULT:
             return desk
         case Action.REQUEST_SUPPLEMENT | Action.REFUSE:
-            # At intake the desk; during appraisal the handler or the head (service decides).
-            return desk or head or _is_handler(actor, facts)
+            # At intake the desk decides; afterwards a supplement is the handler's or the
+            # head's to ask, and a refusal (at the decision step) the head's.
+            if facts.state == State.SUBMITTED.value:
+                return desk
+            if action is Action.REFUSE:
+                return head
+            return head or _is_handler(actor, facts)
         case Action.ASSIGN | Action.APPROVE:
             return head
         case Action.FORWARD | Action.TRANSFER | Action.REQUEST_PAYMENT | Action.APOLOGIZE:

@@ -248,6 +248,7 @@ def facts_of(session: Session, d: Dossier, *, fresh: bool = False) -> perms.Fact
         handler_id=d.handler_official_id,
         task_agencies=frozenset(a for a, answered in tasks if answered is None),
         partners=frozenset(a for a, _ in tasks),
+        state=d.state,
     )
 
 
