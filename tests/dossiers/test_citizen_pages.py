@@ -297,3 +297,17 @@ def test_an_expired_session_loses_nothing(mai: TestClient) -> None:
         follow_redirects=False,
     )
     assert ok.status_code == 303, ok.text
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(
+    mai: TestClient, settings: Settings
+) -> None:
+    page = mai.get("/thu-tuc/1.001193/nop-ho-so")
+    big = b"%PDF-1.4\n" + b"0" * (settings.blob_max_bytes + 300 * 1024)
+    r = mai.post(
+        "/tai-len",
+        files={"file": ("lon.pdf", big, "application/pdf")},
+        headers={"X-CSRF-Token": _csrf(page.text)},
+    )
+    assert r.status_code == 413
+    assert "Tệp quá lớn: dung lượng tối đa là" in r.json()["error"]

@@ -36,6 +36,7 @@ from cityhall.identity import service as identity
 from cityhall.places import queries as places
 from cityhall.places.schemas import UnitQuery
 from cityhall.web.auth import PageActor
+from cityhall.web.blobs_api import TooLarge
 from cityhall.web.csrf import CSRF_FIELD, verify_csrf
 from cityhall.web.deps import AppSettings, DbSession, request_locale
 from cityhall.web.templating import render
@@ -43,6 +44,20 @@ from cityhall.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 MAX_FILES = 30
+# Room for the multipart framing and the other fields around the files themselves.
+MULTIPART_OVERHEAD = 256 * 1024
+
+
+def _declared_length(request: Request) -> int:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _too_large_body(request: Request, settings: Settings, files: int) -> bool:
+    """A body declared larger than ``files`` files at the limit could ever be."""
+    return _declared_length(request) > files * settings.blob_max_bytes + MULTIPART_OVERHEAD
+
+
 # Parts of a dossier the online form itself is (the application, the declaration).
 FORM_ITSELF = ("TO_KHAI", "DON_", "DON")
 
@@ -306,6 +321,11 @@ async def _read_files(
 async def apply_submit(
     request: Request, code: str, actor: PageActor, session: DbSession, settings: AppSettings
 ) -> Response:
+    if _too_large_body(request, settings, MAX_FILES):
+        raise TooLarge(
+            N_("Hồ sơ quá lớn: mỗi tệp tối đa {max_mb} MB."),
+            max_mb=blobs.megabytes(settings.blob_max_bytes),
+        )
     form = await request.form(max_files=MAX_FILES, max_fields=400)
     try:
         verify_csrf(request, _str(form.get(CSRF_FIELD)))
@@ -463,6 +483,13 @@ async def upload(
 ) -> Response:
     """One file from the page's upload script (XHR, progress shown); answers JSON with
     the file's sha256, which the form then carries in a hidden field."""
+    if _declared_length(request) > settings.blob_max_bytes + MULTIPART_OVERHEAD:
+        # Refused before the body is read (and spooled to disk).
+        message = blobs.too_large(settings)
+        return JSONResponse(
+            {"error": translate(message.message, request_locale(request), **message.params)},
+            status_code=413,
+        )
     if actor.kind not in (ActorKind.CITIZEN, ActorKind.OFFICIAL):
         return JSONResponse(
             {
