@@ -121,7 +121,14 @@ def test_suspend_and_activate_a_version(admin: TestClient) -> None:
     )
     assert off.status_code == 303
     assert admin.get("/api/v1/procedures/1.001193").status_code == 404  # not offered any more
-    assert "Tạm dừng" in admin.get("/quan-tri/danh-muc").text
+    suspended = admin.get("/quan-tri/danh-muc").text
+    assert "Tạm dừng" in suspended
+    # The same row now offers to put the version back in service.
+    assert re.search(
+        rf'action="/quan-tri/danh-muc/{version}/trang-thai".*?name="active" value="1".*?Kích hoạt',
+        suspended,
+        re.S,
+    )
     on = admin.post(
         f"/quan-tri/danh-muc/{version}/trang-thai",
         data={"csrf_token": _csrf(page.text), "active": "1"},

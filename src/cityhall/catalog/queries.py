@@ -19,6 +19,7 @@ from cityhall.catalog.schemas import (
     TimeLimitOut,
     Version,
     VersionRef,
+    VersionRow,
 )
 from cityhall.core.calendar.rules import TimeUnit
 from cityhall.core.search import TextSearch, norm, use_similarity_threshold, words
@@ -219,3 +220,22 @@ def search_version_id(session: Session, code: str, day: date) -> int:
             day=day.strftime("%d/%m/%Y"),
         )
     return int(found)
+
+
+def list_versions(session: Session) -> list[VersionRow]:
+    """Every stored version, superseded and suspended ones included, by procedure name."""
+    rows = session.execute(
+        select(
+            Procedure.code.label("procedure_code"),
+            Procedure.name.label("procedure_name"),
+            ProcedureVersion.id,
+            ProcedureVersion.valid_from,
+            ProcedureVersion.valid_to,
+            ProcedureVersion.imported_at,
+            ProcedureVersion.superseded_at,
+            ProcedureVersion.suspended_at,
+        )
+        .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
+        .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
+    ).all()
+    return [VersionRow.model_validate(dict(row._mapping)) for row in rows]

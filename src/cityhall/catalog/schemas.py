@@ -8,7 +8,7 @@ importer adds the checks that need the database (agencies exist) and the cross-f
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -268,3 +268,16 @@ class FieldOut(BaseModel):
     name: str
     name_en: str
     procedures: int
+
+
+class VersionRow(BaseModel):
+    """One stored version of a procedure, for the administrators' list."""
+
+    procedure_code: str
+    procedure_name: str
+    id: int
+    valid_from: date
+    valid_to: date | None
+    imported_at: datetime
+    superseded_at: datetime | None
+    suspended_at: datetime | None

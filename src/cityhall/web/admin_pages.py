@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from cityhall.catalog.models import Procedure, ProcedureVersion
+from cityhall.catalog import queries as catalog_queries
 from cityhall.catalog.service import CatalogInvalid, import_catalog, set_version_active
 from cityhall.config import get_settings
 from cityhall.core.actors import Actor, ActorKind, Role
@@ -258,19 +257,7 @@ async def calendar_edit(
 def catalog_page(request: Request, actor: PageActor, session: DbSession) -> Response:
     if (redirect := _admin(request, actor)) is not None:
         return redirect
-    rows = session.execute(
-        select(
-            Procedure.code,
-            Procedure.name,
-            ProcedureVersion.id,
-            ProcedureVersion.valid_from,
-            ProcedureVersion.valid_to,
-            ProcedureVersion.superseded_at,
-            ProcedureVersion.imported_at,
-        )
-        .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
-        .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
-    ).all()
+    rows = catalog_queries.list_versions(session)
     return render(
         request,
         "admin/catalog.html",
@@ -299,7 +286,7 @@ async def catalog_activate(
             "admin/catalog.html",
             {
                 "actor": actor,
-                "rows": _version_rows(session),
+                "rows": catalog_queries.list_versions(session),
                 "today": _today(),
                 "report": None,
                 "problems": [translate(exc.message, locale, **exc.params)],
@@ -307,25 +294,6 @@ async def catalog_activate(
             status_code=exc.status,
         )
     return RedirectResponse("/quan-tri/danh-muc", status_code=303)
-
-
-def _version_rows(session: Any) -> list[Any]:
-    return list(
-        session.execute(
-            select(
-                Procedure.code,
-                Procedure.name,
-                ProcedureVersion.id,
-                ProcedureVersion.valid_from,
-                ProcedureVersion.valid_to,
-                ProcedureVersion.superseded_at,
-                ProcedureVersion.imported_at,
-                ProcedureVersion.suspended_at,
-            )
-            .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
-            .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
-        ).all()
-    )
 
 
 @router.post("/danh-muc/nhap")
@@ -350,19 +318,7 @@ async def catalog_import(request: Request, actor: PageActor, session: DbSession)
             },
             status_code=422,
         )
-    rows = session.execute(
-        select(
-            Procedure.code,
-            Procedure.name,
-            ProcedureVersion.id,
-            ProcedureVersion.valid_from,
-            ProcedureVersion.valid_to,
-            ProcedureVersion.superseded_at,
-            ProcedureVersion.imported_at,
-        )
-        .join(ProcedureVersion, ProcedureVersion.procedure_code == Procedure.code)
-        .order_by(Procedure.name, ProcedureVersion.valid_from, ProcedureVersion.id)
-    ).all()
+    rows = catalog_queries.list_versions(session)
     return render(
         request,
         "admin/catalog.html",
