@@ -62,6 +62,34 @@ def official_actor(official: Official, session_id: str | None = None) -> Actor:
     )
 
 
+def _new_session(
+    session: Session,
+    *,
+    kind: str,
+    settings: Settings,
+    official_id: int | None = None,
+    citizen_id: int | None = None,
+    ip: str | None,
+    user_agent: str | None,
+) -> tuple[AuthSession, str]:
+    """A new browser session or API token (only its SHA-256 is stored) and the token."""
+    assert kind in SESSION_KINDS
+    token = secrets.token_urlsafe(32)
+    ttl = settings.session_ttl_hours if kind == "browser" else settings.token_ttl_hours
+    auth_session = AuthSession(
+        id=secrets.token_hex(16),
+        token_hash=token_digest(token),
+        kind=kind,
+        official_id=official_id,
+        citizen_id=citizen_id,
+        expires_at=_now() + timedelta(hours=ttl),
+        user_agent=(user_agent or "")[:300] or None,
+        ip=ip,
+    )
+    session.add(auth_session)
+    return auth_session, token
+
+
 def citizen_actor(citizen: Citizen, session_id: str | None = None) -> Actor:
     return Actor(ActorKind.CITIZEN, str(citizen.id), citizen.full_name, (), session_id)
 
@@ -78,19 +106,9 @@ def open_citizen_session(
 ) -> tuple[AuthSession, str]:
     """A session for a citizen whose identity was proven by ``method`` (the e-ID login, or
     a development command); returns the row and the token (shown once, never stored)."""
-    assert kind in SESSION_KINDS
-    token = secrets.token_urlsafe(32)
-    ttl = settings.session_ttl_hours if kind == "browser" else settings.token_ttl_hours
-    auth_session = AuthSession(
-        id=secrets.token_hex(16),
-        token_hash=token_digest(token),
-        kind=kind,
-        citizen_id=citizen.id,
-        expires_at=_now() + timedelta(hours=ttl),
-        user_agent=(user_agent or "")[:300] or None,
-        ip=ip,
+    auth_session, token = _new_session(
+        session, kind=kind, settings=settings, citizen_id=citizen.id, ip=ip, user_agent=user_agent
     )
-    session.add(auth_session)
     session.flush()
     audit.record(
         session,
@@ -184,18 +202,9 @@ def login(
     if needs_rehash(official.password_hash):
         official.password_hash = hash_password(password)
     official.last_login_at = _now()
-    token = secrets.token_urlsafe(32)
-    ttl = settings.session_ttl_hours if kind == "browser" else settings.token_ttl_hours
-    auth_session = AuthSession(
-        id=secrets.token_hex(16),
-        token_hash=token_digest(token),
-        kind=kind,
-        official_id=official.id,
-        expires_at=_now() + timedelta(hours=ttl),
-        user_agent=(user_agent or "")[:300] or None,
-        ip=ip,
+    auth_session, token = _new_session(
+        session, kind=kind, settings=settings, official_id=official.id, ip=ip, user_agent=user_agent
     )
-    session.add(auth_session)
     actor = official_actor(official, auth_session.id)
     audit.record(
         session,
