@@ -271,6 +271,20 @@ def apply_form(request: Request, code: str, actor: PageActor, session: DbSession
     return response
 
 
+def _kept_uploads(form: FormData, session: Any, version: ProcedureDetail, app: Application) -> None:
+    """Files uploaded earlier (by the page's script, or in an attempt that came back with
+    errors), which the form carries as hidden sha256 fields."""
+    for code in {d.code for d in version.documents}:
+        sha = _str(form.get(f"doc_{code}_sha256")).strip()
+        if not sha:
+            continue
+        try:
+            blob = blobs.get_blob(session, sha)
+        except (NotFound, Invalid):
+            continue
+        app.uploaded[code] = {"code": code, "sha256": blob.sha256, "filename": blob.filename}
+
+
 async def _read_files(
     request: Request,
     form: FormData,
@@ -282,15 +296,8 @@ async def _read_files(
 ) -> None:
     """Store each file posted with the form; a refused file is an error on its own field
     and loses nothing else. Files already uploaded come back as hidden sha256 fields."""
+    _kept_uploads(form, session, version, app)
     known = {d.code for d in version.documents}
-    for code in known:
-        sha = _str(form.get(f"doc_{code}_sha256")).strip()
-        if sha:
-            try:
-                blob = blobs.get_blob(session, sha)
-            except (NotFound, Invalid):
-                continue
-            app.uploaded[code] = {"code": code, "sha256": blob.sha256, "filename": blob.filename}
     store = get_blob_store(settings)
     for code in known:
         part = form.get(f"doc_{code}")
@@ -352,20 +359,13 @@ async def apply_submit(
         if not _is_citizen(actor):
             # Expired or logged out while typing: nothing is lost (files already sent by
             # the page's script come back by hash; new ones need choosing again).
-            for slot_code in {d.code for d in version.documents}:
-                sha = _str(form.get(f"doc_{slot_code}_sha256")).strip()
-                if not sha:
-                    continue
-                try:
-                    name = blobs.get_blob(session, sha).filename
-                except (NotFound, Invalid):
-                    continue
-                app.uploaded[slot_code] = {"code": slot_code, "sha256": sha, "filename": name}
+            _kept_uploads(form, session, version, app)
             return _keep_for_after_login(request, version.code, app)
         await _read_files(request, form, session, actor, settings, version, app)
         data = parse_posted(version.form_schema, posted)
         documents = list(app.uploaded.values())
-        if form.get("save_draft") is not None:
+
+        def keep_draft() -> None:
             drafts.save_draft(
                 session,
                 actor=actor,
@@ -374,6 +374,9 @@ async def apply_submit(
                 contact=contact,
                 documents=documents,
             )
+
+        if form.get("save_draft") is not None:
+            keep_draft()
             return _application_page(request, session, actor, version, app, saved=True)
         for slot in _slots(version, app.uploaded):
             if slot.required and not slot.reuse and not slot.form_itself and not slot.uploaded:
@@ -412,14 +415,7 @@ async def apply_submit(
                 app.errors.setdefault(key, _pydantic_message(err, key, locale))
             submission = None
         if app.errors or submission is None:
-            drafts.save_draft(
-                session,
-                actor=actor,
-                procedure_code=version.code,
-                form=data,
-                contact=contact,
-                documents=documents,
-            )
+            keep_draft()
             return _application_page(request, session, actor, version, app, status_code=422)
         try:
             with session.begin_nested():
@@ -436,14 +432,7 @@ async def apply_submit(
                 app.errors.setdefault(key, translate(e.message, locale, **e.params))
             if not app.errors:
                 app.errors["_form"] = translate(exc.message, locale, **exc.params)
-            drafts.save_draft(
-                session,
-                actor=actor,
-                procedure_code=version.code,
-                form=data,
-                contact=contact,
-                documents=documents,
-            )
+            keep_draft()
             return _application_page(request, session, actor, version, app, status_code=422)
         drafts.discard_draft(session, actor=actor, procedure_code=version.code)
         return RedirectResponse(f"/ho-so-cua-toi/{result.dossier.code}?moi=1", status_code=303)
