@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -166,6 +166,31 @@ def _request_supplement(
     )
 
 
+def _open_pause(ctx: Ctx, d: Dossier, reason: str) -> DossierPause:
+    """The dossier's running pause of the clock for ``reason`` (the latest one)."""
+    return ctx.session.scalars(
+        select(DossierPause)
+        .where(
+            DossierPause.dossier_id == d.id,
+            DossierPause.reason == reason,
+            DossierPause.ended_at.is_(None),
+        )
+        .order_by(DossierPause.id.desc())
+        .limit(1)
+    ).one()
+
+
+def _resume_clock(ctx: Ctx, d: Dossier, pause: DossierPause) -> timedelta:
+    """End a paused clock: the deadlines move by the office time it was stopped."""
+    pause.ended_at = ctx.now
+    paused = ctx.calendar.working_time_between(pause.started_at, ctx.now)
+    d.due_at = clock.extend(ctx.calendar, d.due_at, paused)
+    if d.step_due_at is not None:
+        d.step_due_at = clock.extend(ctx.calendar, d.step_due_at, paused)
+    pause.due_after = d.due_at
+    return paused
+
+
 def _supplement(
     ctx: Ctx, d: Dossier, version: ProcedureDetail, facts: perms.Facts, data: ActionIn
 ) -> DossierEvent:
@@ -191,24 +216,16 @@ def _supplement(
         d.due_at = clock.due(ctx.calendar, ctx.now, limit)
         _enter_step(ctx, d, version, 0)
     else:
-        pause = ctx.session.scalars(
-            select(DossierPause)
-            .where(DossierPause.dossier_id == d.id, DossierPause.ended_at.is_(None))
-            .order_by(DossierPause.id.desc())
-            .limit(1)
-        ).one()
-        pause.ended_at = ctx.now
+        pause = _open_pause(ctx, d, "supplement")
         if pause.mode == "restart":
+            pause.ended_at = ctx.now
             d.received_at = ctx.now
             d.due_at = clock.due(ctx.calendar, ctx.now, limit)
             _enter_step(ctx, d, version, d.current_step)
+            pause.due_after = d.due_at
         else:
-            paused = ctx.calendar.working_time_between(pause.started_at, ctx.now)
-            d.due_at = clock.extend(ctx.calendar, d.due_at, paused)
-            if d.step_due_at is not None:
-                d.step_due_at = clock.extend(ctx.calendar, d.step_due_at, paused)
+            paused = _resume_clock(ctx, d, pause)
             extra["paused_hours"] = round(paused.total_seconds() / 3600, 2)
-        pause.due_after = d.due_at
         extra["clock"] = pause.mode
         d.state = State.IN_PROGRESS.value
     event = _event(
@@ -473,19 +490,7 @@ def _pay(
     ctx: Ctx, d: Dossier, version: ProcedureDetail, facts: perms.Facts, data: ActionIn
 ) -> DossierEvent:
     before = d.state
-    pause = ctx.session.scalars(
-        select(DossierPause).where(
-            DossierPause.dossier_id == d.id,
-            DossierPause.reason == "payment",
-            DossierPause.ended_at.is_(None),
-        )
-    ).one()
-    pause.ended_at = ctx.now
-    paused = ctx.calendar.working_time_between(pause.started_at, ctx.now)
-    d.due_at = clock.extend(ctx.calendar, d.due_at, paused)
-    if d.step_due_at is not None:
-        d.step_due_at = clock.extend(ctx.calendar, d.step_due_at, paused)
-    pause.due_after = d.due_at
+    _resume_clock(ctx, d, _open_pause(ctx, d, "payment"))
     d.state = State.IN_PROGRESS.value
     return _event(
         ctx,
