@@ -24,6 +24,7 @@ ROUTERS = (
     "cityhall.catalog.pages",
     "cityhall.dossiers.api",
     "cityhall.dossiers.pages",
+    "cityhall.dossiers.own_pages",
     "cityhall.dossiers.office_pages",
     "cityhall.web.admin_pages",
     "cityhall.web.pwa",
