@@ -12,12 +12,16 @@ import sys
 
 from alembic.autogenerate import produce_migrations, render_python_code
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData
 
 from cityhall import migrate
 from cityhall.config import get_settings
 from cityhall.db import create_database, drop_database, ensure_database, make_engine
 from cityhall.models import metadata
+
+
+def _table_of(obj: object) -> str | None:
+    table = getattr(obj, "table", None)
+    return None if table is None else str(table.name)
 
 
 def main() -> None:
@@ -29,24 +33,22 @@ def main() -> None:
     create_database(url)
     try:
         migrate.upgrade(url, start)
-        subset = MetaData(naming_convention=metadata.naming_convention)
-        for table in metadata.sorted_tables:
-            if table.name in tables:
-                table.to_metadata(subset)
         engine = make_engine(url, pool_size=1)
         with engine.connect() as conn:
             ctx = MigrationContext.configure(
                 conn,
                 opts={
                     "compare_type": True,
+                    # The whole metadata (so foreign keys to other domains resolve), but
+                    # only the named tables and what belongs to them are compared.
                     "include_object": lambda o, n, t, r, c: (
-                        not (t == "table" and r and n not in tables)
+                        (n in tables) if t == "table" else (_table_of(o) in tables)
                     ),
                 },
             )
-            print(render_python_code(produce_migrations(ctx, subset).upgrade_ops))
+            print(render_python_code(produce_migrations(ctx, metadata).upgrade_ops))
             print("# --- downgrade ---")
-            print(render_python_code(produce_migrations(ctx, subset).downgrade_ops))
+            print(render_python_code(produce_migrations(ctx, metadata).downgrade_ops))
         engine.dispose()
     finally:
         drop_database(url)

@@ -8,6 +8,16 @@ mkdir -p "$dest"
 # htmx: progressive enhancement of the server-rendered pages.
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
 
+# Leaflet and its marker clustering: the feedback map (tiles come from a configurable URL;
+# the pages work without them).
+rm -rf "$dest/leaflet"
+mkdir -p "$dest/leaflet/images"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$dest/leaflet/"
+cp node_modules/leaflet/dist/images/*.png "$dest/leaflet/images/"
+cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+  node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+  node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css "$dest/leaflet/"
+
 # axe-core: accessibility checks, injected only by the browser tests (tests/browser/a11y.py).
 # A devDependency: `npm ci --omit=dev` (a production build) leaves it out, and so do we.
 rm -f "$dest/axe.min.js"

@@ -27,6 +27,10 @@ DOMAIN_COMMANDS = (
     "cityhall.places.commands",
     "cityhall.catalog.commands",
     "cityhall.identity.commands",
+    "cityhall.exchange.commands",
+    "cityhall.registries.commands",
+    "cityhall.feedback.commands",
+    "cityhall.engagement.commands",
     "cityhall.demo",
 )
 

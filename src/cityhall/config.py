@@ -134,6 +134,38 @@ class Settings(BaseSettings):
         8001, description="Port of the development e-ID provider (`cityhall eid serve`)."
     )
 
+    # Exchange (the data-sharing platform)
+    exchange_gateway_url: str | None = Field(
+        None,
+        description=(
+            "Gateway the platform's own systems call (`.../exchange/v1`). Unset: they call "
+            "the gateway inside this process (same checks, signatures and log)."
+        ),
+    )
+    exchange_freshness_seconds: int = Field(
+        120,
+        ge=5,
+        le=3600,
+        description="How far a signed request's timestamp may be from the gateway's clock.",
+    )
+    exchange_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of the gateway's call to a provider."
+    )
+    exchange_population_url: str = Field(
+        "http://127.0.0.1:8011",
+        description=(
+            "Base URL of the national population database's service (the stand-in "
+            "`cityhall registry serve population` by default)."
+        ),
+    )
+    exchange_business_url: str = Field(
+        "http://127.0.0.1:8012",
+        description="Base URL of the national business registration database's service.",
+    )
+    exchange_land_url: str = Field(
+        "http://127.0.0.1:8013", description="Base URL of the land database's service."
+    )
+
     # Audit
     audit_shards: int = Field(
         16,
@@ -172,11 +204,124 @@ class Settings(BaseSettings):
         "standin", description="Push channel. `standin` records messages instead of sending."
     )
 
+    # registries: the stand-ins for the national databases (docs/domains/registries.md)
+    registry_seed: int = Field(
+        20250701,
+        description=(
+            "Seed of the synthetic data of the registry stand-ins (`cityhall registry serve`): "
+            "the same seed and number of people give the same data, byte for byte."
+        ),
+    )
+    registry_people: int = Field(
+        50000,
+        ge=100,
+        le=2_000_000,
+        description="Number of synthetic people in the population registry stand-in.",
+    )
+    registry_population_port: int = Field(
+        8011, description="Port of the population registry stand-in."
+    )
+    registry_business_port: int = Field(
+        8012, description="Port of the business registration stand-in."
+    )
+    registry_land_port: int = Field(8013, description="Port of the land registry stand-in.")
+    registry_token: SecretStr | None = Field(
+        None,
+        description=(
+            "Bearer token the registry stand-ins require of every call (except `/healthz` and "
+            "`/openapi.json`). Unset: no token is asked (development)."
+        ),
+    )
+
     # Worker
     worker_concurrency: int = Field(4, description="Jobs a worker runs at once.")
     worker_stalled_seconds: int = Field(
         30,
         description="A job whose worker sent no heartbeat for this long is retried.",
+    )
+
+    # Feedback (1022): reports, routing, Open311 (docs/domains/feedback.md)
+    feedback_answer_days: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description=(
+            "Working days a unit has to answer a feedback report, for categories that set no "
+            "limit of their own."
+        ),
+    )
+    feedback_forward_minutes: int = Field(
+        5,
+        ge=1,
+        le=1440,
+        description="Minutes within which a report must reach the responsible unit (measured).",
+    )
+    feedback_reopen_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        description="Calendar days after the answer during which the reporter may reopen.",
+    )
+    feedback_duplicate_radius_m: int = Field(
+        200,
+        ge=10,
+        le=5000,
+        description="Radius (metres) of the nearby-duplicates search, for categories without one.",
+    )
+    feedback_ward_max_km: float = Field(
+        6.0,
+        ge=0.5,
+        le=50,
+        description=(
+            "A point is placed in the ward whose centroid is nearest, if it is at most this far "
+            "(km); farther points go to the dispatch queue."
+        ),
+    )
+    feedback_idempotency_minutes: int = Field(
+        10,
+        ge=1,
+        le=1440,
+        description="A retried submission (same client, same content) within this window "
+        "returns the first report instead of creating another.",
+    )
+    open311_changeset: str = Field(
+        "2026-12-01T00:00:00+07:00",
+        description="Open311 discovery `changeset`: when the API last changed.",
+    )
+    open311_contact: str = Field(
+        "Đường dây nóng 1022, Trung tâm Điều hành đô thị thông minh TP.HCM, 1022@tphcm.gov.vn",
+        description="Open311 discovery `contact`.",
+    )
+
+    # Engagement: the public map of feedback, ratings and rankings (docs/domains/engagement.md)
+    map_tile_url: str = Field(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description=(
+            "Tile URL template of the public maps (Leaflet `{z}/{x}/{y}`). Empty: no tiles "
+            "(markers on a blank background, with a notice)."
+        ),
+    )
+    map_tile_attribution: str = Field(
+        "© OpenStreetMap contributors",
+        description="Attribution shown on the maps for the tiles of `map_tile_url`.",
+    )
+    rating_change_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        description=(
+            "Days after a rating is first given during which its author may change it "
+            "(0: ratings are final once given)."
+        ),
+    )
+    ranking_min_ratings: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description=(
+            "Fewest ratings in the period for a ward or agency to be ranked; with fewer it is "
+            "shown but not ranked."
+        ),
     )
 
     @model_validator(mode="after")

@@ -91,6 +91,42 @@ def account_plan(session: Session) -> list[DemoAccount]:
                 f"lanhdao.{slug}", f"Hoàng Lãnh Đạo ({ward})", Role.APPROVER, code, name, unit
             ),
         ]
+    plan += _feedback_accounts(session, city_code, city_name)
+    return plan
+
+
+def _feedback_accounts(session: Session, city_code: str, city_name: str) -> list[DemoAccount]:
+    # feedback (1022): the hotline, the city's dispatcher and moderator, focal officers
+    works_code, works_name, _ = _agency(session, kind="department", q="Sở Xây dựng")
+    plan = [
+        DemoAccount(
+            "tongdai.1022", "Lý Tổng Đài", Role.HOTLINE_OPERATOR, city_code, city_name, None
+        ),
+        DemoAccount("dieuphoi.1022", "Mai Điều Phối", Role.DISPATCHER, city_code, city_name, None),
+        DemoAccount(
+            "kiemduyet.1022", "Đặng Kiểm Duyệt", Role.MODERATOR, city_code, city_name, None
+        ),
+        DemoAccount(
+            "phananh.soxaydung",
+            "Bùi Đầu Mối (Sở Xây dựng)",
+            Role.FEEDBACK_OFFICER,
+            works_code,
+            works_name,
+            None,
+        ),
+    ]
+    for ward, slug in zip(DEMO_WARDS, DEMO_SLUGS, strict=True):
+        code, name, unit = _agency(session, kind="ward_committee", q=ward)
+        plan.append(
+            DemoAccount(
+                f"phananh.{slug}",
+                f"Trịnh Đầu Mối ({ward})",
+                Role.FEEDBACK_OFFICER,
+                code,
+                name,
+                unit,
+            )
+        )
     return plan
 
 
@@ -161,12 +197,31 @@ def load_reference(session: Session) -> dict[str, Any]:
     year = datetime.now(UTC).year
     holidays = seed_from_holidays_package(session, range(year - 2, year + 3))
     catalog = import_catalog(session, actor=_seeder())
+    exchange_services = _register_exchange(session)
+    feedback_categories = _import_feedback_categories(session)
     return {
+        "feedback_categories_changed": feedback_categories,
+        "exchange_services": exchange_services,
         "places": places,
         "holidays_changed": holidays,
         "procedures": catalog.procedures,
         "catalog_changed": catalog.changed,
     }
+
+
+def _register_exchange(session: Session) -> int:
+    from cityhall.config import get_settings
+    from cityhall.exchange.national import register_platform
+
+    return register_platform(session, actor=_seeder(), settings=get_settings())
+
+
+def _import_feedback_categories(session: Session) -> int:
+    # feedback: the 1022 line's categories (Open311 services) are reference data
+    from cityhall.config import get_settings
+    from cityhall.feedback.categories import import_categories
+
+    return import_categories(session, actor=_seeder(), settings=get_settings())
 
 
 def seed_all(settings: Settings, *, demo: bool = True, dossiers: bool = True) -> dict[str, Any]:
@@ -183,7 +238,21 @@ def seed_all(settings: Settings, *, demo: bool = True, dossiers: bool = True) ->
                 )
             if dossiers:
                 summary["dossiers"] = seed_demo_dossiers(session, settings)
+            summary.update(seed_domains(session, settings))
     return summary
+
+
+def seed_domains(session: Session, settings: Settings) -> dict[str, int]:
+    """Each later domain's own demo data, in dependency order."""
+    from cityhall.engagement import demo as engagement
+    from cityhall.exchange import demo as exchange
+    from cityhall.feedback import demo as feedback
+
+    return {
+        "exchange": exchange.seed(session, settings),
+        "feedback": feedback.seed(session, settings),
+        "engagement": engagement.seed(session, settings),
+    }
 
 
 def seed_demo_dossiers(session: Session, settings: Settings) -> int:

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 JOB_MODULES = (
     "cityhall.jobs_builtin",
     "cityhall.core.notify.jobs",
+    "cityhall.exchange.jobs",
+    "cityhall.feedback.jobs",
+    "cityhall.engagement.jobs",
 )
 
 

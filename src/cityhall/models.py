@@ -11,6 +11,9 @@ from cityhall.core.calendar import models as _calendar  # noqa: F401
 from cityhall.core.notify import models as _notify  # noqa: F401
 from cityhall.db import Base
 from cityhall.dossiers import models as _dossiers  # noqa: F401
+from cityhall.engagement import models as _engagement  # noqa: F401
+from cityhall.exchange import models as _exchange  # noqa: F401
+from cityhall.feedback import models as _feedback  # noqa: F401
 from cityhall.identity import models as _identity  # noqa: F401
 from cityhall.places import models as _places  # noqa: F401
 

@@ -21,6 +21,12 @@ class Role(StrEnum):
     APPROVER = "approver"
     ADMIN = "admin"
     OPERATIONS_VIEWER = "operations_viewer"
+    # feedback (1022): a unit's focal officer, the hotline operator, the city's dispatcher
+    # (the dispatch queue, city-wide) and the moderator (public text, city-wide)
+    FEEDBACK_OFFICER = "feedback_officer"
+    HOTLINE_OPERATOR = "hotline_operator"
+    DISPATCHER = "dispatcher"
+    MODERATOR = "moderator"
 
 
 @dataclass(frozen=True)

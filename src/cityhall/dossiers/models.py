@@ -226,3 +226,27 @@ class DossierDraft(Base):
     contact: Mapped[dict[str, Any]] = mapped_column(JSONB)  # phone, email, street, units
     documents: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{code, sha256, filename}]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DossierRegistryLookup(Base):
+    """A registry consulted for a dossier through the exchange: which, why, on what basis.
+
+    The message id points into the exchange's message log, where the signed request and
+    answer are kept; the dossier itself keeps only what was used."""
+
+    __tablename__ = "dossier_registry_lookups"
+    __table_args__ = (
+        Index("ix_dossier_registry_lookups_dossier", "dossier_id"),
+        CheckConstraint("basis IN ('law', 'consent')", name="basis"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(16))  # registry: population, business, land
+    service: Mapped[str] = mapped_column(String(300))  # the exchange service's full id
+    purpose: Mapped[str] = mapped_column(String(64))
+    basis: Mapped[str] = mapped_column(String(8))
+    basis_detail: Mapped[str] = mapped_column(String(500))  # the legal text or consent id
+    message_id: Mapped[str] = mapped_column(String(64))
+    consulted_at: Mapped[datetime]
+    used_for: Mapped[list[str]] = mapped_column(JSONB, default=list)  # fields, documents

@@ -31,6 +31,12 @@ ROUTERS = (
     "cityhall.identity.api",
     "cityhall.identity.pages",
     "cityhall.identity.citizen_pages",
+    "cityhall.exchange.api",
+    "cityhall.exchange.pages",
+    "cityhall.feedback.api",
+    "cityhall.feedback.pages",
+    "cityhall.engagement.api",
+    "cityhall.engagement.pages",
     "cityhall.web.calendar_api",
     "cityhall.web.blobs_api",
 )

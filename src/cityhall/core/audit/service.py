@@ -112,6 +112,11 @@ def record(
 ) -> AuditEvent:
     """Append one event in the caller's transaction (it commits or vanishes with it)."""
     head = _take_head(session)
+    payload = dict(data or {})
+    if subject_id is not None and actor.grants and "agencies" not in payload:
+        # Whoever reads a person's data answers for it with their agency: the person's
+        # "who looked at my data" names it.
+        payload["agencies"] = sorted({g.agency_code for g in actor.grants})
     event = AuditEvent(
         shard=head.shard,
         seq=head.seq + 1,
@@ -125,7 +130,7 @@ def record(
         subject_id=subject_id,
         purpose=purpose,
         request_id=current_request_id(),
-        data=json.loads(json.dumps(data or {}, default=str)),
+        data=json.loads(json.dumps(payload, default=str)),
         prev_hash=head.hash,
     )
     event.hash = _digest(_key(), event)
