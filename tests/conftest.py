@@ -6,6 +6,7 @@ Either way the suite creates its own uniquely named databases and drops them at 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -35,6 +36,7 @@ from cityhall.db import (  # noqa: E402
     session_factory,
 )
 from cityhall.web.app import create_app  # noqa: E402
+from tests.registry_process import running_registry  # noqa: E402
 
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(3)}"
 # The developer's embedded cluster in ./var (read before the suite points settings elsewhere).
@@ -68,6 +70,12 @@ def template_url() -> Iterator[str]:
 
     url = _server_url(f"cityhall_test_{RUN_ID}")
     create_database(url, exist_ok=False)
+    # The national registries are the outside world: their stand-ins run as separate
+    # processes for the whole suite, and the exchange is set up to call them.
+    stack = contextlib.ExitStack()
+    for kind in ("population", "business", "land"):
+        base = stack.enter_context(running_registry(kind))
+        os.environ[f"CITYHALL_EXCHANGE_{kind.upper()}_URL"] = base
     os.environ["CITYHALL_DATABASE_URL"] = url
     os.environ["CITYHALL_DATA_DIR"] = str(_DATA_DIR)
     get_settings.cache_clear()
@@ -83,6 +91,7 @@ def template_url() -> Iterator[str]:
 
         default_engine.cache_clear()
         drop_database(url)
+        stack.close()
         if _EXTERNAL:
             os.environ["CITYHALL_DATABASE_URL"] = _EXTERNAL
         else:

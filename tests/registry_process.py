@@ -15,8 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import IO
 
 import httpx
@@ -41,41 +41,62 @@ def running_registry(
     """Start the stand-in ``kind`` (population, business, land) with ``people`` synthetic
     people from ``seed``; yield its base URL; stop it. ``env`` adds environment variables
     (``CITYHALL_REGISTRY_TOKEN``, say)."""
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "cityhall",
-        "registry",
-        "serve",
-        kind,
-        "--port",
-        str(port),
-        "--seed",
-        str(seed),
-        "--people",
-        str(people),
-    ]
-    base_url = f"http://127.0.0.1:{port}"
-    # The log goes to a file, not a pipe: a pipe nobody reads fills up and blocks the server.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            argv,
-            env={**os.environ, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait(proc, base_url, log)
-            yield base_url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+    with running_registries((kind,), people=people, seed=seed, env=env) as urls:
+        yield urls[kind]
+
+
+@contextmanager
+def running_registries(
+    kinds: Sequence[str] = ("population", "business", "land"),
+    *,
+    people: int = 2000,
+    seed: int = 7,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[dict[str, str]]:
+    """Several stand-ins, started together (they generate their data in parallel): yields
+    {kind: base URL}."""
+    with ExitStack() as stack:
+        started: dict[str, tuple[subprocess.Popen[bytes], str, IO[bytes]]] = {}
+        for kind in kinds:
+            port = free_port()
+            argv = [
+                sys.executable,
+                "-m",
+                "cityhall",
+                "registry",
+                "serve",
+                kind,
+                "--port",
+                str(port),
+                "--seed",
+                str(seed),
+                "--people",
+                str(people),
+            ]
+            # The log goes to a file, not a pipe: a pipe nobody reads fills up and blocks
+            # the server.
+            log = stack.enter_context(tempfile.TemporaryFile())
+            proc = subprocess.Popen(
+                argv,
+                env={**os.environ, **(env or {})},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            stack.callback(_stop, proc)
+            started[kind] = (proc, f"http://127.0.0.1:{port}", log)
+        for child, base_url, output in started.values():
+            _wait(child, base_url, output)
+        yield {kind: base_url for kind, (_, base_url, _) in started.items()}
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
 
 
 def _wait(proc: subprocess.Popen[bytes], base_url: str, log: IO[bytes]) -> None:

@@ -41,9 +41,11 @@ def _token(html: str) -> str:
 
 
 @pytest.fixture
-def mai(client: TestClient, session: Session, settings: Settings) -> TestClient:
+def mai(  # Trần Thị Bình, a demo citizen the population registry knows
+    client: TestClient, session: Session, settings: Settings
+) -> TestClient:
     person = identity.ensure_citizen(
-        session, actor=system_admin(), pin="079190123456", full_name="Nguyễn Thị Mai"
+        session, actor=system_admin(), pin="079185004321", full_name="Trần Thị Bình"
     )
     _, token = identity.open_citizen_session(
         session, citizen=person, kind="browser", settings=settings, method="test"
@@ -62,7 +64,7 @@ def test_applying_asks_an_anonymous_visitor_to_log_in(client: TestClient) -> Non
 def test_apply_online_with_an_upload_then_follow_it(mai: TestClient) -> None:
     page = mai.get("/thu-tuc/1.001193/nop-ho-so")
     assert page.status_code == 200
-    assert "079190123456" in page.text  # identity from the login, never typed
+    assert "079185004321" in page.text  # identity from the login, never typed
     assert 'name="f_child_full_name"' in page.text
     r = mai.post(
         "/thu-tuc/1.001193/nop-ho-so",
@@ -83,7 +85,7 @@ def test_apply_online_with_an_upload_then_follow_it(mai: TestClient) -> None:
     assert "Nộp hồ sơ" in timeline.text
     public = mai.get(f"/tra-cuu/{code}")
     assert "Đăng ký khai sinh" in public.text
-    assert "079190123456" not in public.text
+    assert "079185004321" not in public.text
 
 
 def test_errors_are_inline_and_nothing_is_lost(mai: TestClient) -> None:

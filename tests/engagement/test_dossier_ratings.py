@@ -94,7 +94,12 @@ def test_only_the_applicant_and_only_once_returned(
     r = client.put(f"{RATINGS}/{open_code}", json=good, headers=mai.headers)
     assert r.status_code == 409
     assert r.json()["state"] == "submitted"
-    assert client.put(f"{RATINGS}/000.00.00.H29-260101-9999", json=good, headers=mai.headers).status_code == 404
+    assert (
+        client.put(
+            f"{RATINGS}/000.00.00.H29-260101-9999", json=good, headers=mai.headers
+        ).status_code
+        == 404
+    )
 
 
 def test_invalid_ratings_are_refused_with_the_field_named(
@@ -160,25 +165,23 @@ def test_rating_on_the_citizens_pages(
     page = client.get(f"/ho-so-cua-toi/{code}")
     assert f"/danh-gia/ho-so/{code}" in page.text
     fragment = client.get(f"/danh-gia/ho-so/{code}?khung=nut")
-    assert "Đánh giá" in fragment.text and "Bạn đã đánh giá" not in fragment.text
+    assert "Đánh giá" in fragment.text
+    assert "Bạn đã đánh giá" not in fragment.text
 
     form = client.get(f"/danh-gia/ho-so/{code}")
     assert form.status_code == 200
-    assert "Rất hài lòng" in form.text and "Không hài lòng" in form.text
+    assert "Rất hài lòng" in form.text
+    assert "Không hài lòng" in form.text
     csrf = _csrf(form.text)
 
     # No level chosen: said on the page, what was typed is kept.
-    r = client.post(
-        f"/danh-gia/ho-so/{code}", data={"csrf_token": csrf, "comment": "Nhanh gọn"}
-    )
+    r = client.post(f"/danh-gia/ho-so/{code}", data={"csrf_token": csrf, "comment": "Nhanh gọn"})
     assert r.status_code == 422
     assert "Vui lòng chọn mức độ hài lòng." in r.text
     assert "Nhanh gọn" in r.text
 
     # "Not satisfied" without a reason: asked why.
-    r = client.post(
-        f"/danh-gia/ho-so/{code}", data={"csrf_token": csrf, "level": "not_satisfied"}
-    )
+    r = client.post(f"/danh-gia/ho-so/{code}", data={"csrf_token": csrf, "level": "not_satisfied"})
     assert r.status_code == 422
     assert "Vui lòng chọn ít nhất một lý do" in r.text
 
@@ -204,7 +207,8 @@ def test_rating_on_the_citizens_pages(
         "Nhanh gọn",
     )
     fragment = client.get(f"/danh-gia/ho-so/{code}?khung=nut")
-    assert "Bạn đã đánh giá:" in fragment.text and "Rất hài lòng" in fragment.text
+    assert "Bạn đã đánh giá:" in fragment.text
+    assert "Rất hài lòng" in fragment.text
 
     # Without the CSRF token: refused.
     r = client.post(f"/danh-gia/ho-so/{code}", data={"level": "satisfied"})

@@ -43,9 +43,11 @@ def test_a_citizen_report_gets_an_id_a_token_and_reaches_the_ward_within_the_job
     reporter = citizen()
     submitted = service.submit_portal(session, actor=reporter, data=portal(), settings=settings)
     assert re.fullmatch(r"PA-\d{4}-\d{6,}", submitted.public_id)
-    assert submitted.token and len(submitted.token) >= 32
+    assert submitted.token
+    assert len(submitted.token) >= 32
     row = report(session, submitted.public_id)
-    assert row.state == "new" and row.reporter_citizen_id == int(reporter.id or 0)
+    assert row.state == "new"
+    assert row.reporter_citizen_id == int(reporter.id or 0)
     assert row.token_hash != submitted.token  # stored hashed
     # The routing job was queued in the same transaction.
     assert {"report_id": row.id} in jobs_for(session, "feedback:route")
@@ -53,7 +55,8 @@ def test_a_citizen_report_gets_an_id_a_token_and_reaches_the_ward_within_the_job
     assert service.route(session, report_id=row.id, settings=settings)
     row = report(session, submitted.public_id)
     assert (row.state, row.unit_code, row.agency_code) == ("assigned", UNIT_A, WARD_A)
-    assert row.forwarded_at is not None and row.forwarded_at >= row.received_at
+    assert row.forwarded_at is not None
+    assert row.forwarded_at >= row.received_at
     assert "Phường Sài Gòn" in (row.routing_note or "")
     calendar = load_calendar(session, settings)
     assert row.due_at == calendar.add_working_time(row.received_at, 3, TimeUnit.WORKING_DAYS)
@@ -128,7 +131,9 @@ def test_anonymous_only_where_the_category_allows_it(
     sensitive = portal(category_code="security.social_evils", attributes={}, anonymous=True)
     submitted = service.submit_portal(session, actor=citizen(), data=sensitive, settings=settings)
     row = report(session, submitted.public_id)
-    assert row.anonymous and row.reporter_citizen_id is None and row.reporter_name is None
+    assert row.anonymous
+    assert row.reporter_citizen_id is None
+    assert row.reporter_name is None
 
 
 def test_a_retried_submission_returns_the_first_report(
@@ -181,7 +186,9 @@ def test_the_hotline_enters_a_call_for_a_caller(
 
 
 def test_open311_keys_are_shown_once_and_checked(session: Session, settings: Settings) -> None:
-    key = service.create_api_key(session, actor=system_admin(), name="FixMyStreet HCMC", contact=None)
+    key = service.create_api_key(
+        session, actor=system_admin(), name="FixMyStreet HCMC", contact=None
+    )
     client = service.authenticate_api_key(session, key)
     assert client.label == "FixMyStreet HCMC"
     for wrong in (None, "", key + "x"):
@@ -198,7 +205,10 @@ def test_open311_keys_are_shown_once_and_checked(session: Session, settings: Set
     first = service.submit_open311(session, actor=client, data=data, settings=settings)
     # A retry of the same request by the same client within the window: the same report.
     again = service.submit_open311(session, actor=client, data=data, settings=settings)
-    assert again.public_id == first.public_id and again.replayed
+    assert again.public_id == first.public_id
+    assert again.replayed
     row = report(session, first.public_id)
-    assert row.channel == "open311" and row.anonymous and row.device_id == "device-1"
+    assert row.channel == "open311"
+    assert row.anonymous
+    assert row.device_id == "device-1"
     assert row.received_at - row.updated_at <= timedelta(0)

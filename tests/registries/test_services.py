@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
-from tests.registry_process import running_registry
 
+from cityhall.config import get_settings
 from cityhall.registries import schemas
+from cityhall.registries.apps import openapi_document
 from cityhall.registries.commands import serve_command
 from cityhall.registries.synthetic import Dataset, generate
+from tests.registry_process import free_port, running_registries, running_registry
 
 AN = "079090001234"
 BINH = "079185004321"
@@ -28,11 +33,8 @@ EXCHANGE = {
 
 @pytest.fixture(scope="module")
 def urls() -> Iterator[dict[str, str]]:
-    with ExitStack() as stack:
-        yield {
-            kind: stack.enter_context(running_registry(kind, people=PEOPLE, seed=SEED))
-            for kind in ("population", "business", "land")
-        }
+    with running_registries(people=PEOPLE, seed=SEED) as urls:
+        yield urls
 
 
 @pytest.fixture(scope="module")
@@ -253,12 +255,18 @@ def test_health_openapi_and_dataset(
     assert health["synthetic"]
     assert (health["seed"], health["people"]) == (SEED, PEOPLE)
     spec = _get(f"{urls[kind]}/openapi.json").json()
-    assert spec["openapi"].startswith("3.")
+    assert spec["openapi"].startswith("3.1")
+    # A valid OpenAPI 3.1 document (the validator comes with the dev tools, through moto).
+    pytest.importorskip("openapi_spec_validator").validate(spec)
     assert "mô phỏng" in spec["info"]["title"]
     assert paths <= set(spec["paths"])
     for path in paths:
         responses = spec["paths"][path]["get"]["responses"]
         assert {"200", "400", "404"} <= set(responses)
+    for status in ("400", "404"):
+        assert set(responses[status]["content"]) == {"application/problem+json"}
+    # What the catalogue can register without a running stand-in is what it serves.
+    assert openapi_document(kind, get_settings()) == spec
     # The data served is the data the seed generates, byte for byte.
     digests = data.digests()
     served = _get(f"{urls[kind]}/v1/dataset", timeout=60).json()
@@ -273,19 +281,62 @@ def test_health_openapi_and_dataset(
     )
 
 
-def test_serve_command() -> None:
-    assert serve_command("land", 8013) == [
-        sys.executable,
-        "-m",
-        "cityhall",
-        "registry",
-        "serve",
-        "land",
-        "--port",
-        "8013",
-    ]
+def test_serve_command_starts_a_registry(data: Dataset) -> None:
+    """The argv ``cityhall run`` uses: the seed and size come from the environment."""
+    port = free_port()
+    argv = serve_command("land", port)
+    assert argv[:3] == [sys.executable, "-m", "cityhall.registries"]
+    assert argv[3:] == ["serve", "land", "--port", str(port)]
+    env = {**os.environ, "CITYHALL_REGISTRY_SEED": str(SEED), "CITYHALL_REGISTRY_PEOPLE": "2000"}
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        assert "DỮ LIỆU TỔNG HỢP" in proc.stdout.readline().decode()
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"{url}/healthz", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert health["registry"] == "land"
+        assert (health["seed"], health["people"]) == (SEED, PEOPLE)
+        assert _get(f"{url}/v1/dataset", timeout=60).json()["sha256"] == data.digests()["land"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
     with pytest.raises(ValueError, match="unknown registry"):
         serve_command("tax", 1)
+
+
+def test_show_prints_a_record() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cityhall", "registry", "show", "business", AN, "--people", "200"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(done.stdout)["name"] == "Hộ kinh doanh Cà phê An"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cityhall.registries",
+            "show",
+            "population",
+            "079090009999",
+            "--people",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3
+    assert "không có 079090009999" in done.stdout
 
 
 # --- the optional token --------------------------------------------------------------------
@@ -305,3 +356,31 @@ def test_token_when_configured() -> None:
         # Liveness and the description stay public.
         assert _get(f"{url}/healthz").status_code == 200
         assert _get(f"{url}/openapi.json").status_code == 200
+
+
+# --- the log -------------------------------------------------------------------------------
+
+
+def test_one_structured_log_line_per_request_without_the_id(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from cityhall.config import get_settings
+    from cityhall.registries.apps import build_app
+
+    app = build_app("population", seed=SEED, people=200, settings=get_settings())
+    with TestClient(app) as client, caplog.at_level("INFO", "cityhall.registries"):
+        assert client.get(f"/v1/citizens/{AN}", headers=EXCHANGE).status_code == 200
+        assert client.get("/v1/citizens/079090009999", headers=EXCHANGE).status_code == 404
+    records = [r for r in caplog.records if r.name == "cityhall.registries.population"]
+    assert len(records) == 2
+    for record, status in zip(records, (200, 404), strict=True):
+        fields = vars(record)
+        assert fields["route"] == "/v1/citizens/{pin}"
+        assert fields["status"] == status
+        assert fields["exchange_client"] == EXCHANGE["X-Exchange-Client"]
+        assert fields["exchange_message_id"] == EXCHANGE["X-Exchange-Message-Id"]
+        assert fields["exchange_purpose"] == EXCHANGE["X-Exchange-Purpose"]
+        assert fields["duration_ms"] >= 0
+        assert "079090" not in record.getMessage() + str(fields["route"])

@@ -43,6 +43,9 @@ class Actor:
     label: str = ""
     grants: tuple[RoleGrant, ...] = field(default_factory=tuple)
     session_id: str | None = None
+    # A citizen's personal identification number (their id is the citizen row's): what the
+    # exchange and the personal-data logs key on.
+    pin: str | None = None
 
     def has_role(self, role: Role, agency_code: str | None = None) -> bool:
         return any(

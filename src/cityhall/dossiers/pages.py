@@ -27,7 +27,8 @@ from cityhall.core.actors import Actor, ActorKind
 from cityhall.core.blobs import service as blobs
 from cityhall.core.blobs.store import get_blob_store
 from cityhall.core.i18n import N_, translate
-from cityhall.dossiers import drafts, service
+from cityhall.dossiers import drafts, prefill, service
+from cityhall.dossiers.prefill import Prefill
 from cityhall.dossiers.schemas import DossierSubmit
 from cityhall.errors import Invalid, NotFound
 from cityhall.identity import service as identity
@@ -143,25 +144,39 @@ class DocSlot:
     reuse: str | None  # where the platform takes it from, when it does
     uploaded: dict[str, Any] | None  # {"sha256", "filename"}
     form_itself: bool
+    # Why the registry could not stand in for it: (message, registry title).
+    registry_note: tuple[str, str] | None = None
 
 
-def _slots(version: ProcedureDetail, uploaded: dict[str, dict[str, Any]]) -> list[DocSlot]:
+def _slots(
+    version: ProcedureDetail, uploaded: dict[str, dict[str, Any]], found: Prefill
+) -> list[DocSlot]:
+    """The documents of the application. One the registries answered for is shown as
+    verified and needs no upload; one they could not give asks for the file, saying why."""
     from cityhall.catalog.pages import SOURCE_LABELS
 
-    return [
-        DocSlot(
-            code=d.code,
-            name=d.name,
-            required=d.required,
-            copies=d.copies,
-            reuse=SOURCE_LABELS.get(d.source.value)
-            if d.source is not DocumentSource.NONE
-            else None,
-            uploaded=uploaded.get(d.code),
-            form_itself=_is_form_itself(d.code),
+    slots = []
+    for d in version.documents:
+        source = prefill.SOURCE_OF.get(d.source)
+        if source is not None:
+            reuse = SOURCE_LABELS.get(d.source.value) if d.code in found.satisfied else None
+            why = found.problems.get(source)
+        else:
+            reuse = SOURCE_LABELS.get(d.source.value) if d.source is DocumentSource.STORE else None
+            why = None
+        slots.append(
+            DocSlot(
+                code=d.code,
+                name=d.name,
+                required=d.required,
+                copies=d.copies,
+                reuse=reuse,
+                uploaded=uploaded.get(d.code),
+                form_itself=_is_form_itself(d.code),
+                registry_note=(why, prefill.REGISTRY_TITLES[source]) if why and source else None,
+            )
         )
-        for d in version.documents
-    ]
+    return slots
 
 
 def _error_key(field: str, version: ProcedureDetail, documents: list[str]) -> str:
@@ -194,6 +209,16 @@ class Application:
     token: str
 
 
+def _gather(request: Request, session: Any, actor: Actor, version: ProcedureDetail) -> Prefill:
+    return prefill.gather(
+        session,
+        actor=actor,
+        version=version,
+        settings=request.app.state.settings,
+        factory=request.app.state.session_factory,
+    )
+
+
 def _application_page(
     request: Request,
     session: Any,
@@ -203,8 +228,10 @@ def _application_page(
     status_code: int = 200,
     saved: bool = False,
     restored: bool = False,
+    found: Prefill | None = None,
 ) -> Response:
     citizen = identity.get_own_citizen(session, actor=actor)
+    found = found if found is not None else _gather(request, session, actor, version)
     profile = identity.citizen_profile(session, actor=actor)
     fields = fields_from_schema(version.form_schema)
     return render(
@@ -217,7 +244,9 @@ def _application_page(
             "app": app,
             "citizen": citizen,
             "profile": profile,
-            "slots": _slots(version, app.uploaded),
+            "slots": _slots(version, app.uploaded, found),
+            "found": found,
+            "registry_titles": prefill.REGISTRY_TITLES,
             "units": _units(session),
             "ward_level": version.level is Level.WARD,
             "saved": saved,
@@ -243,6 +272,12 @@ def apply_form(request: Request, code: str, actor: PageActor, session: DbSession
         "address_unit": profile.address.unit_code if profile.address else "",
         "unit_code": "",
     }
+    found = _gather(request, session, actor, version)
+    residence = found.residence
+    if residence is not None:
+        # Where the population database says the citizen lives (verified, shown as such).
+        contact["street"] = str(residence.get("address_line") or contact["street"])
+        contact["address_unit"] = str(residence.get("unit_code") or contact["address_unit"])
     values: dict[str, str] = {}
     uploaded: dict[str, dict[str, Any]] = {}
     if draft is not None:
@@ -262,7 +297,7 @@ def apply_form(request: Request, code: str, actor: PageActor, session: DbSession
         )
     app = Application(values, contact, uploaded, {}, uuid.uuid4().hex)
     response = _application_page(
-        request, session, actor, version, app, restored=restored is not None
+        request, session, actor, version, app, restored=restored is not None, found=found
     )
     if restored is not None:
         response.delete_cookie(PENDING_COOKIE, path="/thu-tuc")
@@ -376,7 +411,9 @@ async def apply_submit(
         if form.get("save_draft") is not None:
             keep_draft()
             return _application_page(request, session, actor, version, app, saved=True)
-        for slot in _slots(version, app.uploaded):
+        # Asked again at submission: the dossier records what the registries said now.
+        found = _gather(request, session, actor, version)
+        for slot in _slots(version, app.uploaded, found):
             if slot.required and not slot.reuse and not slot.form_itself and not slot.uploaded:
                 app.errors.setdefault(
                     f"doc_{slot.code}",
@@ -414,7 +451,9 @@ async def apply_submit(
             submission = None
         if app.errors or submission is None:
             keep_draft()
-            return _application_page(request, session, actor, version, app, status_code=422)
+            return _application_page(
+                request, session, actor, version, app, status_code=422, found=found
+            )
         try:
             with session.begin_nested():
                 result = service.submit_dossier(
@@ -423,6 +462,7 @@ async def apply_submit(
                     data=submission,
                     settings=settings,
                     idempotency_key=f"page:{app.token}"[:200],
+                    prefill=found,
                 )
         except Invalid as exc:
             for e in exc.errors:
@@ -431,7 +471,9 @@ async def apply_submit(
             if not app.errors:
                 app.errors["_form"] = translate(exc.message, locale, **exc.params)
             keep_draft()
-            return _application_page(request, session, actor, version, app, status_code=422)
+            return _application_page(
+                request, session, actor, version, app, status_code=422, found=found
+            )
         drafts.discard_draft(session, actor=actor, procedure_code=version.code)
         return RedirectResponse(f"/ho-so-cua-toi/{result.dossier.code}?moi=1", status_code=303)
     finally:

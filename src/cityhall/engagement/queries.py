@@ -35,6 +35,7 @@ from cityhall.engagement.schemas import (
     ReasonOut,
 )
 from cityhall.errors import FieldError, Invalid
+from cityhall.feedback import queries as feedback
 from cityhall.places import queries as places
 from cityhall.places.schemas import UnitQuery
 
@@ -158,12 +159,7 @@ def _report_stats(
     session: Session, kind: RankingKind, start: datetime, end: datetime, settings: Settings
 ) -> dict[str, tuple[int, int]]:
     """(answered, answered on time) per agency, or per ward (its committee's figures)."""
-    from cityhall.feedback import queries as feedback
-
-    try:
-        stats = feedback.agency_stats(session, since=start, until=end, settings=settings)
-    except NotImplementedError:  # the feedback read model is not there yet
-        return {}
+    stats = feedback.agency_stats(session, since=start, until=end, settings=settings)
     out: dict[str, tuple[int, int]] = {}
     for s in stats:
         key = s.agency_code if kind is RankingKind.AGENCIES else s.unit_code

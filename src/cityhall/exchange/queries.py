@@ -206,15 +206,29 @@ def totals(session: Session) -> list[tuple[str, str, str, int, float]]:
 
 
 def _own_pin(actor: Actor) -> str:
-    if actor.kind is not ActorKind.CITIZEN or not actor.id:
+    if actor.kind is not ActorKind.CITIZEN or not actor.pin:
         raise Forbidden(N_("Chỉ công dân xem được lịch sử truy cập dữ liệu của mình."))
-    return actor.id
+    return actor.pin
 
 
 _ACTION_LABELS = {
-    "dossier.read": N_("Xem hồ sơ {object}"),
-    "dossier.history.read": N_("Xem quá trình xử lý hồ sơ {object}"),
+    "dossier.read": N_("Xem hồ sơ %(object)s"),
+    "dossier.history.read": N_("Xem quá trình xử lý hồ sơ %(object)s"),
+    "identity.citizen.read": N_("Tra cứu thông tin công dân"),
+    "identity.citizen.create": N_("Lập tài khoản công dân"),
+    "identity.citizen.update": N_("Cập nhật thông tin công dân"),
 }
+_DOSSIER_WORK = N_("Xử lý hồ sơ %(object)s")
+
+
+def _label(action: str, object_id: str | None) -> tuple[str, dict[str, str]]:
+    """The Vietnamese message id describing an audited action, and its parameters."""
+    params = {"object": object_id or ""}
+    if action in _ACTION_LABELS:
+        return _ACTION_LABELS[action], params
+    if action.startswith("dossier."):
+        return _DOSSIER_WORK, params
+    return action, {}
 
 
 def accesses_to_me(
@@ -227,14 +241,15 @@ def accesses_to_me(
     exchange = text(
         """
         SELECT l.logged_at AS at, coalesce(l.acting, l.client) AS who, l.client AS org,
-               'exchange' AS channel, l.service AS what, l.purpose AS purpose, NULL AS agencies
+               'exchange' AS channel, l.service AS what, l.purpose AS purpose, NULL AS agencies,
+               NULL AS object_id
           FROM exchange_log l
          WHERE l.subject_pin = :pin AND l.direction = 'request' AND l.error IS NULL
         UNION ALL
         SELECT a.occurred_at, a.actor_label, NULL, 'back_office',
-               a.action || ' ' || coalesce(a.object_id, ''), a.purpose, a.data -> 'agencies'
+               a.action, a.purpose, a.data -> 'agencies', a.object_id
           FROM audit_events a
-         WHERE a.subject_id = :pin AND NOT (a.actor_kind = 'citizen' AND a.actor_id = :pin)
+         WHERE a.subject_id = :pin AND a.actor_kind <> 'citizen'
          ORDER BY 1 DESC
          LIMIT :limit OFFSET :offset
         """
@@ -244,7 +259,7 @@ def accesses_to_me(
         SELECT (SELECT count(*) FROM exchange_log WHERE subject_pin = :pin
                    AND direction = 'request' AND error IS NULL)
              + (SELECT count(*) FROM audit_events WHERE subject_id = :pin
-                   AND NOT (actor_kind = 'citizen' AND actor_id = :pin))
+                   AND actor_kind <> 'citizen')
         """
     )
     rows = session.execute(exchange, {"pin": pin, "limit": limit, "offset": offset}).all()
@@ -255,15 +270,23 @@ def accesses_to_me(
     services = _service_names(session)
     items = []
     for r in rows:
+        params: dict[str, str] = {}
         if r.channel == "exchange":
             agency = members.get(r.org.split("/")[2], r.org)
-            what = services.get(r.what, r.what)
+            name, provider = services.get(r.what, (r.what, ""))
+            what = f"{name} ({provider})" if provider else name
         else:
             agency = ", ".join(agencies[c].name for c in (r.agencies or []) if c in agencies)
-            what = r.what
+            what, params = _label(r.what, r.object_id)
         items.append(
             AccessOut(
-                at=r.at, who=r.who, agency=agency, channel=r.channel, what=what, purpose=r.purpose
+                at=r.at,
+                who=r.who,
+                agency=agency,
+                channel=r.channel,
+                what=what,
+                what_params=params,
+                purpose=r.purpose,
             )
         )
     return Page[AccessOut](items=items, total=total, limit=limit, offset=offset)
@@ -279,9 +302,11 @@ def _member_names(session: Session, codes: set[str]) -> dict[str, str]:
     )
 
 
-def _service_names(session: Session) -> dict[str, str]:
+def _service_names(session: Session) -> dict[str, tuple[str, str]]:
+    """Service id -> (its name, the provider agency's name)."""
     return {
-        out.id: out.name for out in (_service_out(*row) for row in session.execute(_catalogue()))
+        out.id: (out.name, out.member_name)
+        for out in (_service_out(*row) for row in session.execute(_catalogue()))
     }
 
 

@@ -179,7 +179,8 @@ class AccessOut(_Out):
     who: str
     agency: str
     channel: str  # "exchange" or "back_office"
-    what: str
+    what: str  # a message id when what_params is not empty (translated by the page)
+    what_params: dict[str, str] = {}
     purpose: str | None
 
 

@@ -279,9 +279,9 @@ def revoke_right(session: Session, *, actor: Actor, right_id: int) -> ExchangeRi
 
 
 def _citizen_pin(actor: Actor) -> str:
-    if actor.kind is not ActorKind.CITIZEN or not actor.id:
+    if actor.kind is not ActorKind.CITIZEN or not actor.pin:
         raise Forbidden(N_("Chỉ công dân tự đồng ý hoặc rút lại sự đồng ý của mình."))
-    return actor.id
+    return actor.pin
 
 
 def give_consent(

@@ -5,29 +5,25 @@
 - The unit's focal officers (and, on escalation, its head), on every new, reassigned or
   escalated report; the city's dispatchers for the dispatch queue.
 
-Officials' contacts are read through identity's service (as the platform), cached for a
-minute per process: intake runs hundreds of times a second.
+Officials' contacts are read through identity's service (as the platform); this runs in
+the routing job and the other changes, never on the intake path.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityhall.config import Settings
-from cityhall.core.actors import Role, system_admin
+from cityhall.core.actors import CITY_AGENCY_CODE, Role, system_admin
 from cityhall.core.calendar.rules import WorkingCalendar
 from cityhall.core.notify.service import Message, notify_many
 from cityhall.feedback.lifecycle import ACTION_LABELS, STATE_LABELS
 from cityhall.feedback.models import Follower, Report, ReportEvent
 from cityhall.feedback.schemas import State
-
-_OFFICERS: dict[tuple[str | None, tuple[str, ...]], tuple[float, list[tuple[int, str | None]]]] = {}
-_TTL = 60.0
 
 
 def _key(*parts: object) -> str:
@@ -43,34 +39,20 @@ def _when(calendar: WorkingCalendar, moment: datetime) -> str:
 
 
 def officials_with(
-    session: Session, agency_code: str | None, roles: tuple[Role, ...]
+    session: Session, agency_code: str, roles: tuple[Role, ...]
 ) -> list[tuple[int, str | None]]:
-    """(id, e-mail) of active officials holding one of ``roles`` (in ``agency_code``, or
-    anywhere when None)."""
+    """(id, e-mail) of the active officials holding one of ``roles`` in ``agency_code``."""
     from cityhall.identity import service as identity
 
-    cache_key = (agency_code, tuple(r.value for r in roles))
-    hit = _OFFICERS.get(cache_key)
-    if hit is not None and time.monotonic() - hit[0] < _TTL:
-        return hit[1]
+    wanted = {r.value for r in roles}
     rows, _ = identity.list_officials(
         session, actor=system_admin(), agency_code=agency_code, limit=500, offset=0
     )
-    found = [
+    return [
         (o.id, o.email)
         for o in rows
-        if o.is_active
-        and any(
-            r.role in cache_key[1] and (agency_code is None or r.agency_code == agency_code)
-            for r in o.roles
-        )
+        if o.is_active and any(r.role in wanted and r.agency_code == agency_code for r in o.roles)
     ]
-    _OFFICERS[cache_key] = (time.monotonic(), found)
-    return found
-
-
-def forget_officials() -> None:
-    _OFFICERS.clear()
 
 
 def _link(settings: Settings, report: Report) -> str:
@@ -153,7 +135,8 @@ def to_officers(
     """The unit's focal officers (and heads when ``heads``), or the dispatchers when the
     report waits in the dispatch queue."""
     if report.state == State.DISPATCH.value or report.agency_code is None:
-        people = officials_with(session, None, (Role.DISPATCHER,))
+        # The city's dispatchers hold their role at the city People's Committee.
+        people = officials_with(session, CITY_AGENCY_CODE, (Role.DISPATCHER,))
         where = "hàng chờ điều phối của Thành phố"
     else:
         roles = (Role.FEEDBACK_OFFICER, Role.APPROVER) if heads else (Role.FEEDBACK_OFFICER,)

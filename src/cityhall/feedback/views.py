@@ -118,3 +118,24 @@ def questions(attributes: list[AttributeOut]) -> list[Question]:
 
 def map_settings(settings: Settings) -> dict[str, str]:
     return {"tiles": settings.map_tile_url, "attribution": settings.map_tile_attribution}
+
+
+def answered_reports_of_citizens(session: Session, *, limit: int = 1000) -> list[tuple[str, int]]:
+    """(public id, reporter's citizen id) of answered reports sent by logged-in citizens,
+    oldest first: what the engagement demo data rates (read-only)."""
+    from sqlalchemy import select
+
+    from cityhall.feedback.models import Report
+    from cityhall.feedback.schemas import State
+
+    rows = session.execute(
+        select(Report.public_id, Report.reporter_citizen_id)
+        .where(
+            Report.state.in_([State.RESOLVED.value, State.REJECTED.value]),
+            Report.reporter_citizen_id.is_not(None),
+            Report.anonymous.is_(False),
+        )
+        .order_by(Report.resolved_at, Report.id)
+        .limit(limit)
+    ).all()
+    return [(str(p), int(c)) for p, c in rows if c is not None]

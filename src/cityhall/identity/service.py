@@ -91,7 +91,9 @@ def _new_session(
 
 
 def citizen_actor(citizen: Citizen, session_id: str | None = None) -> Actor:
-    return Actor(ActorKind.CITIZEN, str(citizen.id), citizen.full_name, (), session_id)
+    return Actor(
+        ActorKind.CITIZEN, str(citizen.id), citizen.full_name, (), session_id, pin=citizen.pin
+    )
 
 
 def open_citizen_session(

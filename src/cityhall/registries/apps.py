@@ -3,17 +3,21 @@ at start-up, then served."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from cityhall.config import Settings
 from cityhall.registries import business, land, population
+from cityhall.registries.codes import KINDS
 from cityhall.registries.synthetic import (
+    Population,
     generate_businesses,
     generate_parcels,
     generate_population,
 )
 
-KINDS = ("population", "business", "land")
+__all__ = ["KINDS", "build_app", "openapi_document", "port_of"]
 
 
 def build_app(kind: str, *, seed: int, people: int, settings: Settings) -> FastAPI:
@@ -34,3 +38,18 @@ def port_of(kind: str, settings: Settings) -> int:
         "land": settings.registry_land_port,
     }
     return ports[kind]
+
+
+def openapi_document(kind: str, settings: Settings) -> dict[str, Any]:
+    """The OpenAPI document ``kind`` serves at ``/openapi.json``, without generating any
+    data (for a catalogue filled while no stand-in runs)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown registry {kind!r}: one of {', '.join(KINDS)}")
+    empty = Population(seed=settings.registry_seed, people={}, households={})
+    if kind == "population":
+        app = population.create_app(empty, settings)
+    elif kind == "business":
+        app = business.create_app(empty, {}, settings)
+    else:
+        app = land.create_app(empty, {}, settings)
+    return app.openapi()

@@ -3,7 +3,9 @@ phỏng): enterprises and household businesses by tax code, or by legal represen
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from cityhall.config import Settings
@@ -87,7 +89,15 @@ def create_app(
         responses={200: {"model": schemas.EnterpriseList}, **PROBLEM_RESPONSES},
         summary="Các doanh nghiệp, hộ kinh doanh mà một người là đại diện theo pháp luật",
     )
-    async def enterprises(request: Request, representative_pin: str | None = None) -> Response:
+    async def enterprises(
+        request: Request,
+        representative_pin: Annotated[
+            str | None,
+            Query(
+                description="Số định danh cá nhân (12 chữ số) của người đại diện theo pháp luật."
+            ),
+        ] = None,
+    ) -> Response:
         if representative_pin is None:
             raise RegistryError(
                 400,

@@ -91,6 +91,9 @@ PROVINCES: dict[str, str] = {
     "096": "Cà Mau",
 }
 
+# The three stand-ins (``cityhall registry serve <kind>``).
+KINDS = ("population", "business", "land")
+
 _PIN = re.compile(r"^[0-9]{12}$")
 _TAX_CODE = re.compile(r"^[0-9]{10}$")
 MST_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)

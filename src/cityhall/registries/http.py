@@ -149,6 +149,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logging.getLogger("cityhall.registries").error("unexpected error", exc_info=exc)
+    return problem(request, RegistryError(500, "server-error", _TITLES[500]))
+
+
 # --- middleware ----------------------------------------------------------------------------
 
 
@@ -316,6 +321,7 @@ def create_base_app(
     app.add_exception_handler(RegistryError, _registry_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
     token = settings.registry_token.get_secret_value() if settings.registry_token else None
     fast: list[FastPath] = []
     app.add_middleware(ExchangeMiddleware, registry=registry, token=token, fast=fast)
@@ -355,5 +361,29 @@ def create_base_app(
             )
         return json_bytes(cached["body"])
 
+    describe_problems(app)
     app.state.registry = registry
     return app
+
+
+def describe_problems(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the errors really are: ``application/problem+json``
+    documents (FastAPI would announce ``application/json``, and its own shape for 422)."""
+    generate = app.openapi
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status[0] in "45":
+                        response["content"] = {PROBLEM: {"schema": problem_ref}}
+        spec.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
+        spec.get("components", {}).get("schemas", {}).pop("ValidationError", None)
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -3,7 +3,9 @@ sheet, parcel number), or by owner."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from cityhall.config import Settings
@@ -94,7 +96,12 @@ def create_app(population: Population, parcels: dict[str, Parcel], settings: Set
         responses={200: {"model": schemas.ParcelList}, **PROBLEM_RESPONSES},
         summary="Các thửa đất của một người sử dụng đất",
     )
-    async def parcels_of(request: Request, owner_pin: str | None = None) -> Response:
+    async def parcels_of(
+        request: Request,
+        owner_pin: Annotated[
+            str | None, Query(description="Số định danh cá nhân (12 chữ số) của người sử dụng đất.")
+        ] = None,
+    ) -> Response:
         if owner_pin is None:
             raise RegistryError(
                 400,

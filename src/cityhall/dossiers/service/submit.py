@@ -23,8 +23,10 @@ from cityhall.dossiers.lifecycle import (
 from cityhall.dossiers.models import (
     Dossier,
     DossierDocument,
+    DossierRegistryLookup,
     IdempotencyKey,
 )
+from cityhall.dossiers.prefill import Prefill
 from cityhall.dossiers.schemas import DocumentIn, DossierSubmit
 from cityhall.dossiers.service.common import (
     _ctx,
@@ -165,6 +167,49 @@ def _document_rows(
     return rows, errors
 
 
+def _record_registries(
+    session: Session,
+    dossier: Dossier,
+    version: ProcedureDetail,
+    prefill: Prefill,
+    doc_rows: list[dict[str, Any]],
+    actor: Actor,
+    event_seq: int,
+) -> None:
+    """What the registries answered stands in for documents the citizen did not upload, and
+    the dossier keeps which registries were consulted, for what and on what basis."""
+    uploaded = {row["document_code"] for row in doc_rows}
+    names = {d.code: d.name for d in version.documents}
+    for code in prefill.satisfied:
+        if code in uploaded:
+            continue
+        session.add(
+            DossierDocument(
+                dossier_id=dossier.id,
+                document_code=code,
+                name=names[code],
+                source="registry",
+                blob_sha256=None,
+                added_by=actor_ref(actor),
+                event_seq=event_seq,
+            )
+        )
+    for c in prefill.lookups():
+        session.add(
+            DossierRegistryLookup(
+                dossier_id=dossier.id,
+                source=c.source,
+                service=c.service,
+                purpose=c.purpose,
+                basis=c.basis,
+                basis_detail=c.basis_detail,
+                message_id=c.message_id,
+                consulted_at=c.at,
+                used_for=list(c.used_for),
+            )
+        )
+
+
 def _may_submit(actor: Actor, channel: str) -> str | None:
     """The receiving desk's agency for an official's counter/post intake; raises if the
     actor may not submit on this channel."""
@@ -191,6 +236,7 @@ def submit_dossier(
     data: DossierSubmit,
     settings: Settings,
     idempotency_key: str | None = None,
+    prefill: Prefill | None = None,
 ) -> Submitted:
     """A citizen's online submission, or an intake officer entering a counter/post dossier
     on an applicant's behalf (with scans). The dossier starts ``submitted`` (waiting for
@@ -297,6 +343,8 @@ def submit_dossier(
                 dossier_id=dossier.id, added_by=actor_ref(actor), event_seq=event.seq, **row
             )
         )
+    if prefill is not None:
+        _record_registries(session, dossier, version, prefill, doc_rows, actor, event.seq)
     if idempotency_key is not None:
         session.add(
             IdempotencyKey(
