@@ -163,6 +163,18 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_registries(settings: Settings) -> list[tuple[str, int]]:
+    """The registries whose exchange URL points at this machine: their stand-ins are run."""
+    from urllib.parse import urlsplit
+
+    found = []
+    for kind in ("population", "business", "land"):
+        url = urlsplit(getattr(settings, f"exchange_{kind}_url"))
+        if url.hostname in ("127.0.0.1", "localhost") and url.port:
+            found.append((kind, url.port))
+    return found
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Setup, then the web server and a worker, until Ctrl-C; stops what it started."""
     settings = _settings()
@@ -176,6 +188,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         # The development e-ID provider, so citizens can log in to the demo.
         children.append(subprocess.Popen([*exe, "eid", "serve"]))  # noqa: S603
         print(f"VNeID mô phỏng (development e-ID): {settings.eid_issuer}")
+        # The national registries' stand-ins, where the exchange is set to find them.
+        for kind, port in _local_registries(settings):
+            from cityhall.registries.commands import serve_command
+
+            children.append(subprocess.Popen(serve_command(kind, port)))  # noqa: S603
+            print(f"CSDL {kind} mô phỏng (synthetic registry): http://127.0.0.1:{port}")
     print(f"cityhall is running at http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
 
     stopping: list[int] = []

@@ -48,7 +48,7 @@ def provider() -> Iterator[Provider]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = _answer
+        do_GET = do_POST = _answer  # noqa: N815 (http.server's names)
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -65,7 +65,9 @@ def test_a_signed_request_is_forwarded_and_the_answer_signed(
     assert request.subject_pin == "079090001234"
     assert request.purpose == "administrative_procedure"
     assert request.acting == "official:42:Nguyễn Văn Thử"
-    assert answer.status == 200 and answer.latency_ms is not None and answer.error is None
+    assert answer.status == 200
+    assert answer.latency_ms is not None
+    assert answer.error is None
 
 
 def test_request_signatures_interoperate_with_joserfc(parties: Parties) -> None:
@@ -87,7 +89,8 @@ def _refused(response, status: int, code: str) -> None:  # type: ignore[no-untyp
     assert response.headers["content-type"].startswith("application/problem+json")
     problem = response.json()
     assert problem["code"] == code
-    assert problem["title"] and problem["detail"]
+    assert problem["title"]
+    assert problem["detail"]
     assert response.headers["x-exchange-response"]  # refusals are signed too
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from cityhall.exchange import gateway, queries, service
+from cityhall.exchange import gateway, metrics, queries, service
 from cityhall.exchange.keys import gateway_key
 from cityhall.exchange.schemas import (
     MemberIn,
@@ -143,3 +143,7 @@ async def exchange(
 router = APIRouter()
 router.include_router(api)
 router.include_router(gateway_router)
+
+
+def install(app: FastAPI) -> None:
+    metrics.register(app.state.session_factory)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cityhall.core.actors import Actor, ActorKind
 from cityhall.core.i18n import N_
 from cityhall.core.search import like_escape, norm, words
-from cityhall.errors import Forbidden
+from cityhall.errors import Forbidden, Unauthenticated
 from cityhall.exchange.models import (
     ExchangeConsent,
     ExchangeMember,
@@ -112,6 +112,8 @@ def get_service(session: Session, full_id: str) -> ServiceDetail:
 def _require_admin(actor: Actor) -> None:
     from cityhall.core.actors import CITY_AGENCY_CODE, Role
 
+    if actor.kind is ActorKind.ANONYMOUS:
+        raise Unauthenticated()
     if not (actor.kind is ActorKind.SYSTEM or actor.has_role(Role.ADMIN, CITY_AGENCY_CODE)):
         raise Forbidden(N_("Chỉ quản trị viên nền tảng được xem."))
 

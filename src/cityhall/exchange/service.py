@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cityhall.core import audit
 from cityhall.core.actors import CITY_AGENCY_CODE, Actor, ActorKind, Role
 from cityhall.core.i18n import N_
-from cityhall.errors import Conflict, Forbidden, Invalid, NotFound
+from cityhall.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from cityhall.exchange.models import (
     ExchangeConsent,
     ExchangeMember,
@@ -34,6 +34,8 @@ def _is_platform_admin(actor: Actor) -> bool:
 
 
 def _may_manage(actor: Actor, member_code: str) -> None:
+    if actor.kind is ActorKind.ANONYMOUS:
+        raise Unauthenticated()
     if _is_platform_admin(actor) or actor.has_role(Role.ADMIN, member_code):
         return
     raise Forbidden(N_("Chỉ quản trị viên của nền tảng hoặc của cơ quan này được thực hiện."))
@@ -77,6 +79,8 @@ def service_by_id(session: Session, full_id: str) -> ExchangeService:
 
 def register_member(session: Session, *, actor: Actor, data: MemberIn) -> ExchangeMember:
     """Add an agency to the exchange, or rename it (idempotent)."""
+    if actor.kind is ActorKind.ANONYMOUS:
+        raise Unauthenticated()
     if not _is_platform_admin(actor):
         raise Forbidden(N_("Chỉ quản trị viên nền tảng được kết nạp thành viên."))
     member = session.get(ExchangeMember, data.code)

@@ -234,6 +234,8 @@ def _hotline_page(
     status_code: int = 200,
 ) -> Response:
     category = _category_or_none(session, _str(values.get("category_code")))
+    if not values.get("submission_key"):
+        values = {**values, "submission_key": uuid.uuid4().hex}
     return render(
         request,
         "feedback/office/hotline.html",

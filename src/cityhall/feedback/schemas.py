@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cityhall.core.localtime import LocalDateTime
 from cityhall.core.notify.channels import valid_email
@@ -128,14 +128,7 @@ class _Location(_In):
     address: str | None = Field(
         None, min_length=3, max_length=300, description="Địa chỉ khi không có tọa độ."
     )
-
-    @model_validator(mode="after")
-    def _one_location(self) -> _Location:
-        if (self.lat is None) != (self.long is None):
-            raise ValueError("Cần cả vĩ độ và kinh độ.")
-        if self.lat is None and not self.address:
-            raise ValueError("Cần vị trí trên bản đồ hoặc địa chỉ.")
-        return self
+    # A point or an address is required: the service checks it, with the other problems.
 
 
 def _check_email(value: str | None) -> str | None:
@@ -150,7 +143,9 @@ class PortalReportIn(_Location):
     in and the category allows it)."""
 
     category_code: str = Field(pattern=r"^[a-z0-9_.-]{2,64}$")
-    description: str = Field(min_length=10, max_length=MAX_DESCRIPTION)
+    description: str = Field(
+        min_length=1, max_length=MAX_DESCRIPTION, description="Nội dung, ít nhất 10 ký tự."
+    )
     attributes: AttributeAnswers = Field(default_factory=dict)
     photos: list[str] = Field(
         default_factory=list,
@@ -171,7 +166,9 @@ class HotlineReportIn(_Location):
     """A call (or an e-mail, a social-media message) entered by a hotline operator."""
 
     category_code: str = Field(pattern=r"^[a-z0-9_.-]{2,64}$")
-    description: str = Field(min_length=10, max_length=MAX_DESCRIPTION)
+    description: str = Field(
+        min_length=1, max_length=MAX_DESCRIPTION, description="Nội dung, ít nhất 10 ký tự."
+    )
     attributes: AttributeAnswers = Field(default_factory=dict)
     channel: Literal["phone", "email", "social"] = "phone"
     caller_name: str | None = Field(None, min_length=2, max_length=200)

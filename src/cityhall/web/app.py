@@ -68,6 +68,10 @@ def create_app(
     for name in ROUTERS:
         module = importlib.import_module(name)
         app.include_router(module.router)
+        # A domain that needs the app itself (its session factory, say) says so.
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(EdgeMiddleware, hsts=settings.base_url.startswith("https://"))

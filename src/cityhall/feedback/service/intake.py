@@ -197,6 +197,21 @@ def check_photos(session: Any, photos: list[str]) -> list[FieldError]:
     return errors
 
 
+MIN_DESCRIPTION = 10
+
+
+def _description_errors(description: str) -> list[FieldError]:
+    if len(description.strip()) < MIN_DESCRIPTION:
+        return [
+            FieldError(
+                "description",
+                "Nội dung cần ít nhất {count} ký tự để đơn vị hiểu được vấn đề.",
+                {"count": MIN_DESCRIPTION},
+            )
+        ]
+    return []
+
+
 def _location_errors(
     lat: float | None, long: float | None, address: str | None
 ) -> list[FieldError]:
@@ -342,6 +357,7 @@ def submit_portal(
     if actor.kind not in (ActorKind.CITIZEN, ActorKind.ANONYMOUS):
         raise Forbidden("Cổng phản ánh dành cho người dân.")
     attributes, errors = check_attributes(cat, data.attributes)
+    errors += _description_errors(data.description)
     errors += _location_errors(data.lat, data.long, data.address)
     errors += check_photos(session, data.photos)
     _raise(errors)
@@ -381,6 +397,7 @@ def submit_hotline(
     ctx = Ctx(session, actor, settings)
     cat = category(session, data.category_code)
     attributes, errors = check_attributes(cat, data.attributes)
+    errors += _description_errors(data.description)
     errors += _location_errors(data.lat, data.long, data.address)
     if data.anonymous and not cat.anonymous_allowed:
         errors.append(FieldError("anonymous", "Lĩnh vực này không nhận phản ánh ẩn danh."))
