@@ -51,7 +51,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,6 @@ from dossiers import (  # the sibling benchmark's helpers
     configure,
     free_port,
     prepare,
-    server,
     summarize_profile,
 )
 
@@ -186,6 +186,44 @@ def start_standin(people: int, log_path: Path) -> tuple[subprocess.Popen[bytes],
             proc.kill()
             raise RuntimeError(f"the population stand-in did not start; see {log_path}")
         time.sleep(0.1)
+
+
+# `cityhall serve`, but started as `python -c "from cityhall.cli import main; main()" serve`:
+# uvicorn's worker processes are spawned, and a spawned child first re-imports the parent's
+# __main__ file. With the `cityhall` console script that is all of cityhall.cli (~2-4 s on a
+# loaded 2-core machine) before the child can answer the supervisor's health-check ping;
+# uvicorn kills a child that does not answer within 5 s, so under load the workers were
+# killed and respawned forever. With -c there is no __main__ file to re-import.
+SERVE = "import sys; from cityhall.cli import main; sys.exit(main())"
+
+
+@contextmanager
+def server(log_path: Path, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``cityhall serve --workers N`` on a free port, until it answers ``/readyz``."""
+    port = free_port()
+    cmd = [sys.executable, "-c", SERVE, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--workers", str(workers)]
+    env = {**os.environ, "CITYHALL_BASE_URL": f"http://127.0.0.1:{port}"}
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the server exited; see {log_path}")
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not get ready; see {log_path}")
+                time.sleep(0.2)
+            print(f"server: cityhall serve --workers {workers} (pid {proc.pid}, log {log_path})")
+            yield base, proc
+        finally:
+            stop(proc)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -206,3 +206,52 @@ def test_only_the_citizen_sees_their_accesses(client: TestClient) -> None:
     r = client.get("/du-lieu-cua-toi", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"].startswith("/dang-nhap-cong-dan")
+
+
+def test_a_result_issued_earlier_is_taken_from_the_citizens_document_store(
+    an: TestClient, session: Session, settings: Settings, officer
+) -> None:  # type: ignore[no-untyped-def]
+    from cityhall.core.actors import Role
+    from tests.dossiers.conftest import submission
+
+    social = "/thu-tuc/1.001776/nop-ho-so"
+    before = an.get(social)
+    assert 'name="doc_GIAY_KHAI_SINH"' in before.text  # nothing in the store yet
+
+    person = identity.ensure_citizen(
+        session, actor=system_admin(), pin=AN, full_name="Nguyễn Văn An"
+    )
+    _, token = identity.open_citizen_session(
+        session, citizen=person, kind="api", settings=settings, method="test"
+    )
+    session.commit()
+    api = {"Authorization": f"Bearer {token}"}
+    desk, head, handler = (
+        officer(Role.INTAKE_OFFICER),
+        officer(Role.APPROVER),
+        officer(Role.HANDLER),
+    )
+    cookies = dict(an.cookies)
+    an.cookies.clear()
+    r = an.post("/api/v1/dossiers", json=submission(AN), headers=api)
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    steps = [
+        ("accept", desk, {}),
+        ("assign", head, {"handler_id": handler.id}),
+        ("forward", handler, {}),
+        ("approve", head, {}),
+        ("return-result", desk, {}),
+    ]
+    for action, who, body in steps:
+        done = an.post(
+            f"/api/v1/dossiers/{code}/actions/{action}", json=body or None, headers=who.headers
+        )
+        assert done.status_code == 200, (action, done.text)
+    an.cookies.update(cookies)
+
+    after = an.get(social)
+    assert 'name="doc_GIAY_KHAI_SINH"' not in after.text
+    assert f"Giấy khai sinh (bản chính điện tử và bản giấy) · {code}" in after.text
+    # Still asked for: a store document no earlier result matches.
+    assert 'name="doc_GIAY_XAC_NHAN_KHUYET_TAT"' in after.text

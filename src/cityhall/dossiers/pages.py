@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from cityhall.catalog import queries as catalog
 from cityhall.catalog.forms import fields_from_schema, parse_posted, shown
-from cityhall.catalog.schemas import DocumentSource, Level, ProcedureDetail
+from cityhall.catalog.schemas import Level, ProcedureDetail
 from cityhall.config import Settings
 from cityhall.core.actors import Actor, ActorKind
 from cityhall.core.blobs import service as blobs
@@ -158,12 +158,11 @@ def _slots(
     slots = []
     for d in version.documents:
         source = prefill.SOURCE_OF.get(d.source)
-        if source is not None:
-            reuse = SOURCE_LABELS.get(d.source.value) if d.code in found.satisfied else None
-            why = found.problems.get(source)
-        else:
-            reuse = SOURCE_LABELS.get(d.source.value) if d.source is DocumentSource.STORE else None
-            why = None
+        reuse = SOURCE_LABELS.get(d.source.value) if d.code in found.satisfied else None
+        why = found.problems.get(source) if source is not None else None
+        if d.code in found.store:
+            dossier_code, result = found.store[d.code]
+            reuse = f"{result} · {dossier_code}"
         slots.append(
             DocSlot(
                 code=d.code,

@@ -17,16 +17,22 @@ form simply asks for what could not be found, and says why.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from unidecode import unidecode
 
+from cityhall.catalog import queries as catalog
 from cityhall.catalog.schemas import DocumentSource, ProcedureDetail
 from cityhall.config import Settings
 from cityhall.core.actors import Actor, ActorKind
 from cityhall.core.i18n import N_
+from cityhall.dossiers.lifecycle import State
+from cityhall.dossiers.models import Dossier
 from cityhall.exchange import national
 from cityhall.exchange.client import Answer, ExchangeClient
 from cityhall.exchange.service import has_consent
@@ -76,8 +82,10 @@ class Prefill:
     consulted: list[Consulted] = field(default_factory=list)
     # Registries that could not answer or did not know the applicant, with the reason.
     problems: dict[str, str] = field(default_factory=dict)
-    # Document code -> the registry that satisfies it.
+    # Document code -> the registry that satisfies it ("store": the citizen's own results).
     satisfied: dict[str, str] = field(default_factory=dict)
+    # Document code -> (the dossier whose result it is, that result's name).
+    store: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def residence(self) -> dict[str, Any] | None:
@@ -200,6 +208,21 @@ def gather(
         if not result.parcels:
             result.problems["land"] = NOT_FOUND
 
+    result.store = _store(session, pin, version)
+    for code, (dossier_code, _) in result.store.items():
+        result.satisfied[code] = "store"
+        result.consulted.append(
+            Consulted(
+                "store",
+                f"dossier:{dossier_code}",
+                PROCEDURE_PURPOSE,
+                LAW,
+                N_("Kết quả giải quyết thủ tục hành chính đã cấp cho chính công dân"),
+                f"result:{dossier_code}",
+                datetime.now(UTC),
+                True,
+            )
+        )
     held = {
         "population": result.person is not None,
         "business": bool(result.enterprises),
@@ -210,3 +233,46 @@ def gather(
         if source is not None and held[source]:
             result.satisfied[doc.code] = source
     return result
+
+
+def _document_name(text: str) -> str:
+    """The document a result names: "Giấy khai sinh (bản chính điện tử …)" -> its head."""
+    head = re.split(r"\s*(?:\(|;|,? kèm |,? hoặc | có giá trị )", text, maxsplit=1)[0]
+    return unidecode(head).lower().strip()
+
+
+def _store(
+    session: Session, pin: str, version: ProcedureDetail
+) -> dict[str, tuple[str, str]]:
+    """Documents of this application that are results the platform itself issued to the
+    citizen earlier (returned, approved dossiers): the citizen's document store.
+
+    A required document matches a result when its name starts with the document the result
+    names ("Giấy khai sinh của trẻ" ← "Giấy khai sinh (bản chính điện tử và bản giấy)")."""
+    wanted = [d for d in version.documents if d.source is DocumentSource.STORE]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Dossier.code, Dossier.procedure_version_id)
+        .where(
+            Dossier.applicant_pin == pin,
+            Dossier.state == State.RETURNED.value,
+            Dossier.outcome == "approved",
+        )
+        .order_by(Dossier.returned_at.desc())
+        .limit(200)
+    ).all()
+    results: list[tuple[str, str, str]] = []
+    seen: dict[int, str] = {}
+    for code, version_id in rows:
+        if version_id not in seen:
+            seen[version_id] = catalog.get_version(session, version_id).result
+        results.append((code, seen[version_id], _document_name(seen[version_id])))
+    found: dict[str, tuple[str, str]] = {}
+    for doc in wanted:
+        name = unidecode(doc.name).lower()
+        for code, result, head in results:
+            if len(head) >= 8 and name.startswith(head):
+                found[doc.code] = (code, result)
+                break
+    return found
