@@ -123,3 +123,39 @@ def test_a_removed_entry_and_a_cut_tail_are_found(
     kinds = [p.kind for p in _verify(session, settings)]
     assert "missing" in kinds or "unlinked" in kinds
     assert all(k in {"missing", "unlinked", "truncated"} for k in kinds)
+
+
+def test_cli_verify_names_the_tampered_entry(
+    fresh_db: str, fresh_factory, provider, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """``cityhall exchange verify`` on a real database: intact, then one entry edited."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from cityhall.web.app import create_app
+    from tests.exchange.conftest import register_parties
+
+    with fresh_factory() as s:
+        parties = register_parties(s, provider.url)
+    with TestClient(create_app(settings, fresh_factory)) as c:
+        ids = _exchange(c, parties, 3)
+    env = {**os.environ, "CITYHALL_DATABASE_URL": fresh_db}
+    cmd = [sys.executable, "-m", "cityhall", "exchange", "verify"]
+    ok = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "6 entries checked, intact" in ok.stdout
+    with fresh_factory() as s, s.begin():
+        _tamper(
+            s,
+            "UPDATE exchange_log SET subject_pin = '079000000000' WHERE message_id = :m "
+            "AND direction = 'response'",
+            m=ids[2],
+        )
+    bad = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, check=False)
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False
+    assert [p["kind"] for p in report["problems"]] == ["edited"]
+    assert ids[2] in report["problems"][0]["detail"]
