@@ -191,3 +191,25 @@ def test_the_provider_answer_passes_through(client: TestClient, parties: Parties
     assert response.status_code == 404  # the provider's own answer, signed by the gateway
     assert response.headers["x-exchange-response"]
     assert SERVICE_ID
+
+
+def test_old_message_ids_are_forgotten_but_stay_refused_as_stale(
+    client: TestClient, parties: Parties, session: Session, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from cityhall.exchange.gateway import purge_replay_guard
+
+    message_id = uuid.uuid4().hex
+    old = time.time() - 3 * settings.exchange_freshness_seconds
+    assert send(client, parties.key, message_id=message_id).status_code == 200
+    session.execute(
+        text("UPDATE exchange_replay_guard SET seen_at = to_timestamp(:t) WHERE message_id = :m"),
+        {"t": old, "m": message_id},
+    )
+    assert purge_replay_guard(session, settings) == 1
+    session.commit()
+    # Forgotten by the guard, the old message is still refused: its timestamp is stale.
+    _refused(
+        send(client, parties.key, message_id=message_id, issued_at=old), 401, "stale_timestamp"
+    )

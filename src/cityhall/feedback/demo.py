@@ -31,7 +31,7 @@ from cityhall.feedback.schemas import (
 
 log = logging.getLogger(__name__)
 
-COUNT = 240
+COUNT = 200
 DEMO_CLIENT = "Ứng dụng Dữ liệu mẫu (Open311)"
 # The demo wards' centroids (places/data/ward_centroids.csv): Sài Gòn, Bến Thành, Tân Định.
 CENTRES = ((10.7805, 106.704), (10.7713, 106.694), (10.7919, 106.6891))
