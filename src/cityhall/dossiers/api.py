@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
-from cityhall.dossiers import queries, service
+from cityhall.catalog import queries as catalog
+from cityhall.core.actors import ActorKind
+from cityhall.dossiers import prefill, queries, service
 from cityhall.dossiers.schemas import (
     ActionIn,
     DossierOut,
@@ -16,6 +18,7 @@ from cityhall.dossiers.schemas import (
     InboxQuery,
     LookupOut,
 )
+from cityhall.errors import NotFound
 from cityhall.web.auth import CurrentActor
 from cityhall.web.deps import AppSettings, DbSession
 
@@ -50,6 +53,7 @@ IdempotencyKey = Annotated[
 @router.post("/dossiers", status_code=201, summary="Nộp hồ sơ (trực tuyến hoặc tại quầy)")
 def submit(
     body: DossierSubmit,
+    request: Request,
     actor: CurrentActor,
     session: DbSession,
     settings: AppSettings,
@@ -57,9 +61,30 @@ def submit(
     idempotency_key: IdempotencyKey = None,
 ) -> DossierOut:
     """A citizen submits online; an intake officer enters a counter or post dossier on the
-    applicant's behalf. `form` is validated against the procedure's `form_schema`."""
+    applicant's behalf. `form` is validated against the procedure's `form_schema`. For a
+    citizen, the national registries are consulted through the exchange (as the form does):
+    the documents they hold are recorded as taken from them, and need not be sent."""
+    found = None
+    if actor.kind is ActorKind.CITIZEN:
+        try:
+            version = catalog.get_procedure(session, body.procedure_code)
+        except NotFound:
+            version = None  # the service says what is wrong, on its field
+        if version is not None:
+            found = prefill.gather(
+                session,
+                actor=actor,
+                version=version,
+                settings=settings,
+                factory=request.app.state.session_factory,
+            )
     result = service.submit_dossier(
-        session, actor=actor, data=body, settings=settings, idempotency_key=idempotency_key
+        session,
+        actor=actor,
+        data=body,
+        settings=settings,
+        idempotency_key=idempotency_key,
+        prefill=found,
     )
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
