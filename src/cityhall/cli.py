@@ -129,6 +129,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A spawned worker imports the whole platform before it can answer the supervisor's
+        # health check; on a busy machine that takes longer than uvicorn's 5 s default, and
+        # the worker would be killed and respawned forever.
+        timeout_worker_healthcheck=60,
     )
     server = uvicorn.Server(config)
     if config.workers > 1:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cityhall.core.actors import system_admin
 from cityhall.exchange import service, signing
-from cityhall.exchange.models import ExchangeLogEntry, ExchangeSubsystem
+from cityhall.exchange.models import ExchangeLogEntry
 from tests.exchange.conftest import (
     CLIENT_ID,
     SERVICE_ID,
@@ -165,10 +165,16 @@ def test_over_the_rate_limit(client: TestClient, session: Session, provider: Pro
 
 
 def test_provider_down(client: TestClient, parties: Parties, session: Session) -> None:
-    sub = session.scalars(
-        select(ExchangeSubsystem).where(ExchangeSubsystem.member_code == "TESTPROV")
-    ).one()
-    sub.base_url = "http://127.0.0.1:9"  # nothing listens on the discard port
+    from cityhall.exchange.schemas import SubsystemIn
+
+    service.register_subsystem(
+        session,
+        actor=system_admin(),
+        # Nothing listens on the discard port.
+        data=SubsystemIn(
+            member_code="TESTPROV", code="SYS", name="CSDL thử", base_url="http://127.0.0.1:9"
+        ),
+    )
     session.commit()
     _refused(send(client, parties.key), 502, "provider_unavailable")
 

@@ -14,24 +14,17 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhall.config import Settings
-from cityhall.exchange import log, signing
+from cityhall.exchange import directory, log, signing
 from cityhall.exchange.keys import gateway_key
-from cityhall.exchange.models import (
-    ExchangeReplayGuard,
-    ExchangeRight,
-    ExchangeService,
-    ExchangeSubsystem,
-)
 
 SUBSYSTEM_ID = re.compile(r"^VN/GOV/([A-Za-z0-9.\-]{1,32})/([A-Za-z0-9_\-]{1,64})$")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9._:\-]{8,64}$")
@@ -132,26 +125,20 @@ def _parse_target(target: str) -> tuple[str, str, str]:
     return parts[2], parts[3], parts[4]
 
 
-def _client_row(session: Session, client: str) -> ExchangeSubsystem:
-    match = SUBSYSTEM_ID.match(client)
-    if match is None:
+def _client(snap: directory.Snapshot, client: str) -> directory.Client:
+    if SUBSYSTEM_ID.match(client) is None:
         raise _refuse(UNKNOWN_CLIENT, f"iss {client!r} is not VN/GOV/<member>/<subsystem>")
-    row = session.scalars(
-        select(ExchangeSubsystem).where(
-            ExchangeSubsystem.member_code == match.group(1),
-            ExchangeSubsystem.code == match.group(2),
-        )
-    ).first()
-    if row is None or row.public_jwk is None:
+    found = snap.clients.get(client)
+    if found is None:
         raise _refuse(UNKNOWN_CLIENT, f"{client} is not a registered client subsystem")
-    if row.disabled_at is not None:
+    if found.disabled:
         raise _refuse(DISABLED_CLIENT, f"{client} is disabled")
-    return row
+    return found
 
 
 def _verify_token(
-    session: Session, req: GatewayRequest, now: float, freshness: int
-) -> tuple[ExchangeSubsystem, dict[str, Any]]:
+    snap: directory.Snapshot, req: GatewayRequest, now: float, freshness: int
+) -> tuple[directory.Client, dict[str, Any]]:
     if not req.token:
         raise _refuse(MALFORMED, "the X-Exchange-Request header (a compact JWS) is missing")
     try:
@@ -159,13 +146,12 @@ def _verify_token(
     except signing.SignatureError as exc:
         raise _refuse(MALFORMED, str(exc)) from exc
     claims = token.claims
-    client = str(claims.get("iss", ""))
-    if token.header.get("kid") != client:
+    client_id = str(claims.get("iss", ""))
+    if token.header.get("kid") != client_id:
         raise _refuse(MALFORMED, "the JWS kid must be the client subsystem id (iss)")
-    row = _client_row(session, client)
-    assert row.public_jwk is not None
+    client = _client(snap, client_id)
     try:
-        signing.verify(token, row.public_jwk)
+        signing.verify(token, client.jwk)
     except signing.SignatureError as exc:
         raise _refuse(BAD_SIGNATURE, str(exc)) from exc
     mismatched = [
@@ -186,43 +172,31 @@ def _verify_token(
     iat = claims.get("iat")
     if not isinstance(iat, int | float) or abs(now - float(iat)) > freshness:
         raise _refuse(STALE, f"iat must be within {freshness} s of the gateway's clock")
-    return row, claims
+    return client, claims
 
 
-def _service(session: Session, target: str) -> tuple[ExchangeService, ExchangeSubsystem]:
-    member, subsystem, code = _parse_target(target)
-    found = session.execute(
-        select(ExchangeService, ExchangeSubsystem)
-        .join(ExchangeSubsystem, ExchangeSubsystem.id == ExchangeService.subsystem_id)
-        .where(
-            ExchangeSubsystem.member_code == member,
-            ExchangeSubsystem.code == subsystem,
-            ExchangeService.code == code,
-            ExchangeService.published.is_(True),
-        )
-    ).first()
-    if found is None or found[1].base_url is None or found[1].disabled_at is not None:
+def _service(snap: directory.Snapshot, target: str) -> directory.Service:
+    _parse_target(target)
+    found = snap.services.get(target)
+    if found is None:
         raise _refuse(UNKNOWN_SERVICE, f"{target} is not a published service")
-    return found[0], found[1]
+    return found
 
 
 def _check_right(
-    session: Session, client: ExchangeSubsystem, service: ExchangeService, claims: dict[str, Any]
+    snap: directory.Snapshot,
+    client: directory.Client,
+    service: directory.Service,
+    claims: dict[str, Any],
 ) -> None:
-    right = session.scalars(
-        select(ExchangeRight).where(
-            ExchangeRight.client_id == client.id,
-            ExchangeRight.service_id == service.id,
-            ExchangeRight.revoked_at.is_(None),
-        )
-    ).first()
-    if right is None:
+    key = (client.id, service.id)
+    if key not in snap.rights:
         raise _refuse(NO_RIGHT, f"{client.full_id} has no right to {service.code}")
+    granted = snap.rights[key]
     purpose = claims.get("pur")
     if not isinstance(purpose, str) or not purpose:
         raise _refuse(NO_PURPOSE, "the pur claim (purpose) is missing")
-    allowed = {str(p.get("code")) for p in service.purposes}
-    if purpose not in allowed or (right.purposes is not None and purpose not in right.purposes):
+    if purpose not in service.purposes or (granted is not None and purpose not in granted):
         raise _refuse(WRONG_PURPOSE, f"purpose {purpose!r} is not allowed")
     if service.classification in ("personal", "sensitive"):
         subject = claims.get("sub")
@@ -230,28 +204,47 @@ def _check_right(
             raise _refuse(SUBJECT_REQUIRED, "sub must be the 12-digit number of the data subject")
 
 
-def _claim_message(session: Session, client: str, message_id: str) -> None:
-    inserted = session.execute(
-        pg_insert(ExchangeReplayGuard)
-        .values(client=client, message_id=message_id)
-        .on_conflict_do_nothing()
-        .returning(ExchangeReplayGuard.message_id)
-    ).first()
-    if inserted is None:
-        raise _refuse(REPLAYED, f"message {message_id} of {client} was already received")
+# Small limits are counted exactly on one row; large ones on one of several rows chosen by
+# the message id, so that concurrent requests of one busy client do not queue behind one
+# row lock (each row allows its share of the limit).
+_EXACT_BELOW = 600
+_SLOTS = 16
 
 
-def _count_call(session: Session, client: ExchangeSubsystem, now: datetime) -> None:
-    minute = now.replace(second=0, microsecond=0)
-    calls = session.execute(
+def _claim_and_count(
+    session: Session, client: directory.Client, message_id: str, now: datetime
+) -> None:
+    """Claim the message id (a replay is refused) and count the call against the client's
+    rate, in one statement; run last in the transaction, so the rate row's lock is held
+    only until the commit that follows."""
+    slots = 1 if client.rate_per_minute < _EXACT_BELOW else _SLOTS
+    slot = 0 if slots == 1 else int(signing.body_hash(message_id.encode())[:4], 16) % slots
+    row = session.execute(
         text(
-            "INSERT INTO exchange_rate_windows (client_id, minute, calls) VALUES (:c, :m, 1) "
-            "ON CONFLICT (client_id, minute) DO UPDATE "
-            "SET calls = exchange_rate_windows.calls + 1 RETURNING calls"
+            """
+            WITH claimed AS (
+                INSERT INTO exchange_replay_guard (client, message_id) VALUES (:client, :m)
+                ON CONFLICT DO NOTHING RETURNING 1
+            ), counted AS (
+                INSERT INTO exchange_rate_windows (client_id, minute, calls)
+                SELECT :c, :minute, 1 FROM claimed
+                ON CONFLICT (client_id, minute) DO UPDATE
+                SET calls = exchange_rate_windows.calls + 1 RETURNING calls
+            )
+            SELECT (SELECT count(*) FROM claimed), (SELECT calls FROM counted)
+            """
         ),
-        {"c": client.id, "m": minute},
-    ).scalar_one()
-    if calls > client.rate_per_minute:
+        {
+            "client": client.full_id,
+            "m": message_id,
+            "c": client.id,
+            "minute": now.replace(second=0, microsecond=0) + timedelta(microseconds=slot),
+        },
+    ).one()
+    if not row[0]:
+        raise _refuse(REPLAYED, f"message {message_id} of {client.full_id} was already received")
+    share = -(-client.rate_per_minute // slots)
+    if row[1] > share:
         raise _refuse(RATE_LIMITED, f"more than {client.rate_per_minute} calls in this minute")
 
 
@@ -320,16 +313,13 @@ def handle(
     now = datetime.now(UTC)
     try:
         with factory() as session, session.begin():
-            client_row, claims = _verify_token(
-                session, req, now.timestamp(), settings.exchange_freshness_seconds
+            snap = directory.snapshot(session)
+            client, claims = _verify_token(
+                snap, req, now.timestamp(), settings.exchange_freshness_seconds
             )
-            service, provider = _service(session, req.target)
-            _check_right(session, client_row, service, claims)
-            _claim_message(session, client_row.full_id, claims["jti"])
-            _count_call(session, client_row, now)
-            assert provider.base_url is not None
-            upstream = provider.base_url.rstrip("/") + "/" + service.upstream_path.strip("/")
-            checked = _Checked(client_row.full_id, claims, upstream.rstrip("/"))
+            service = _service(snap, req.target)
+            _check_right(snap, client, service, claims)
+            checked = _Checked(client.full_id, claims, service.upstream)
             log.append(
                 session,
                 direction="request",
@@ -338,6 +328,7 @@ def handle(
                 logged_at=now,
                 **_entry_values(req, claims, checked.client, claims["jti"]),
             )
+            _claim_and_count(session, client, claims["jti"], now)
     except Refused as refused:
         return _refusal(factory, settings, req, refused, now, started)
     return _forward(factory, settings, req, checked, started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,36 +66,57 @@ def ensure_heads(session: Session) -> None:
     )
 
 
-def _take_head(session: Session) -> ExchangeLogHead:
+_TRY = text(
+    "SELECT shard, seq, hash FROM exchange_log_heads WHERE shard = :s FOR UPDATE SKIP LOCKED"
+)
+_SAME = text("SELECT shard, seq, hash FROM exchange_log_heads WHERE shard = :s FOR UPDATE")
+_COLUMNS = (*_FIELDS, "logged_at", "latency_ms", "prev_hash", "hash")
+# One statement per entry: the row and its chain head move together.
+_APPEND = text(
+    f"WITH entry AS (INSERT INTO exchange_log ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})) "
+    "UPDATE exchange_log_heads SET seq = :seq, hash = :hash WHERE shard = :shard"
+)
+
+
+def _take_head(session: Session) -> tuple[int, int, bytes]:
+    """A chain head locked for this transaction: another free one at random (so concurrent
+    gateway processes do not wait for each other), or the one this transaction holds."""
     shard = session.info.get(_SHARD_KEY)
+    row = None
     if shard is not None:
-        head = session.get(ExchangeLogHead, shard)
-        assert head is not None
-        return head
-    pick = select(ExchangeLogHead).order_by(text("random()")).limit(1)
-    head = session.scalars(pick.with_for_update(skip_locked=True)).first()
-    if head is None:
-        head = session.scalars(pick.with_for_update()).first()
-    if head is None:
+        row = session.execute(_SAME, {"s": shard}).first()
+    if row is None:
+        # Shards in a random order, each by its primary key (a scan of the head table,
+        # rewritten at every append, costs more than the lookups); if every one is held by
+        # a running transaction, wait for one.
+        order = random.sample(range(SHARDS), SHARDS)
+        for candidate in order:
+            row = session.execute(_TRY, {"s": candidate}).first()
+            if row is not None:
+                break
+        else:
+            row = session.execute(_SAME, {"s": order[0]}).first()
+    if row is None:
         ensure_heads(session)
         return _take_head(session)
-    session.info[_SHARD_KEY] = head.shard
-    return head
+    session.info[_SHARD_KEY] = row[0]
+    return int(row[0]), int(row[1]), bytes(row[2])
 
 
 def append(session: Session, **values: Any) -> ExchangeLogEntry:
-    """Add one entry in the caller's transaction."""
-    head = _take_head(session)
+    """Add one entry in the caller's transaction (written at once, not at flush)."""
+    shard, seq, prev = _take_head(session)
     entry = ExchangeLogEntry(
-        shard=head.shard,
-        seq=head.seq + 1,
+        shard=shard,
+        seq=seq + 1,
         logged_at=values.pop("logged_at", None) or datetime.now(UTC),
-        prev_hash=head.hash,
+        prev_hash=prev,
         **values,
     )
     entry.hash = digest(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(entry)
+    params = {c: getattr(entry, c) for c in _COLUMNS}
+    session.execute(_APPEND, params)
     return entry
 
 

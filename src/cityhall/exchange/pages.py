@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from cityhall.core.actors import Actor, ActorKind
+from cityhall.core.actors import CITY_AGENCY_CODE, Actor, ActorKind, Role
 from cityhall.core.i18n import N_, translate
 from cityhall.errors import DomainError, Forbidden
 from cityhall.exchange import national, queries, service
@@ -89,8 +89,8 @@ def service_page(request: Request, actor: PageActor, session: DbSession) -> Resp
 def _admin(request: Request, actor: Actor) -> Response | None:
     if actor.kind is not ActorKind.OFFICIAL:
         return RedirectResponse(f"/dang-nhap?next={request.url.path}", status_code=303)
-    if not actor.is_admin:
-        raise Forbidden(N_("Trang này chỉ dành cho quản trị viên."))
+    if not actor.has_role(Role.ADMIN, CITY_AGENCY_CODE):
+        raise Forbidden(N_("Trang này chỉ dành cho quản trị viên nền tảng."))
     return None
 
 
@@ -102,6 +102,7 @@ def _admin_page(
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    posted: dict[str, str] | None = None,
 ) -> Response:
     catalogue = queries.search_services(session, ServiceQuery(limit=100))
     return render(
@@ -114,6 +115,7 @@ def _admin_page(
             "services": catalogue.items,
             "error": error,
             "notice": notice,
+            "posted": posted or {},
         },
         status_code=status_code,
     )
@@ -130,24 +132,32 @@ async def admin_grant(request: Request, actor: PageActor, session: DbSession) ->
         return redirect
     form = await request.form()
     verify_csrf(request, str(form.get(CSRF_FIELD) or ""))
-    purposes = [p.strip() for p in str(form.get("purposes") or "").split(",") if p.strip()]
+    posted = {k: str(form.get(k) or "").strip() for k in ("client", "service", "purposes")}
+    purposes = [p.strip() for p in posted["purposes"].split(",") if p.strip()]
     locale = request_locale(request)
     try:
         data = RightIn(
-            client=str(form.get("client") or "").strip(),
-            service=str(form.get("service") or "").strip(),
+            client=posted["client"],
+            service=posted["service"],
             purposes=purposes or None,
         )
         service.grant_right(session, actor=actor, data=data)
     except ValidationError:
         message = N_("Mã hệ thống phải có dạng VN/GOV/<mã cơ quan>/<mã hệ thống>.")
         return _admin_page(
-            request, actor, session, error=translate(message, locale), status_code=422
+            request,
+            actor,
+            session,
+            error=translate(message, locale),
+            status_code=422,
+            posted=posted,
         )
     except DomainError as exc:
         session.rollback()
         text = translate(exc.message, locale).format(**exc.params)
-        return _admin_page(request, actor, session, error=text, status_code=exc.status)
+        return _admin_page(
+            request, actor, session, error=text, status_code=exc.status, posted=posted
+        )
     return RedirectResponse("/quan-tri/trao-doi-du-lieu?da-cap=1", status_code=303)
 
 

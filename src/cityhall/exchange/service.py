@@ -17,6 +17,7 @@ from cityhall.core import audit
 from cityhall.core.actors import CITY_AGENCY_CODE, Actor, ActorKind, Role
 from cityhall.core.i18n import N_
 from cityhall.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from cityhall.exchange import directory
 from cityhall.exchange.models import (
     ExchangeConsent,
     ExchangeMember,
@@ -143,6 +144,7 @@ def register_subsystem(session: Session, *, actor: Actor, data: SubsystemIn) -> 
             "rate_per_minute": data.rate_per_minute,
         },
     )
+    directory.invalidate()
     return row
 
 
@@ -159,6 +161,7 @@ def set_subsystem_disabled(
         object_type="exchange_subsystem",
         object_id=full_id,
     )
+    directory.invalidate()
     return row
 
 
@@ -206,6 +209,7 @@ def publish_service(session: Session, *, actor: Actor, data: ServiceIn) -> Excha
         object_id=f"{sub.full_id}/{data.code}",
         data={"classification": data.classification.value, "purposes": codes},
     )
+    directory.invalidate()
     return row
 
 
@@ -256,6 +260,7 @@ def grant_right(session: Session, *, actor: Actor, data: RightIn) -> ExchangeRig
         object_id=str(right.id),
         data={"client": data.client, "service": data.service, "purposes": right.purposes},
     )
+    directory.invalidate()
     return right
 
 
@@ -279,6 +284,7 @@ def revoke_right(session: Session, *, actor: Actor, right_id: int) -> ExchangeRi
         object_type="exchange_right",
         object_id=str(right.id),
     )
+    directory.invalidate()
     return right
 
 
