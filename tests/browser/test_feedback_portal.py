@@ -5,6 +5,8 @@ the public map shows markers on a blank background with a notice, and the list f
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,31 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 WARD = "000.67.40.H29"  # Phường Sài Gòn
 POINT = (10.7805, 106.7030)
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00"
-    b"\x00\x00IEND\xaeB`\x82"
-)
+
+
+def _photo(width: int = 160, height: int = 120) -> bytes:
+    """A real little PNG (a street-coloured gradient), so previews show something."""
+    rows = b"".join(
+        b"\x00"
+        + b"".join(bytes((90 + x // 2, 110 + y // 2, 80 + (x + y) // 4)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = _photo()
 
 
 def _official(s: Session, username: str, role: Role, agency: str) -> Actor:

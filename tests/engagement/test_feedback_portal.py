@@ -83,7 +83,7 @@ def test_a_logged_in_citizen_files_a_report_with_a_photo_and_a_point(
     assert track.status_code == 200
     assert row.public_id in track.text
     assert "Đã gửi phản ánh thành công." in track.text
-    assert track.headers["referrer-policy"] == "no-referrer"
+    assert track.headers["referrer-policy"] == "same-origin"
     photo = re.search(r'src="(/phan-anh/theo-doi/[^"]+/anh/[0-9a-f]{64})"', track.text)
     assert photo
     assert client.get(photo.group(1)).content == PNG

@@ -83,6 +83,11 @@ class CategoriesFile(_File):
     groups: list[GroupFile] = Field(min_length=1)
 
 
+def _problem(error: Any) -> FieldError:
+    where, text = ".".join(str(p) for p in error["loc"]), str(error["msg"])
+    return FieldError(where, text)
+
+
 def read_file(path: Path = DATA_FILE) -> CategoriesFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -92,7 +97,7 @@ def read_file(path: Path = DATA_FILE) -> CategoriesFile:
     except ValidationError as exc:
         raise Invalid(
             "Tệp lĩnh vực phản ánh không hợp lệ.",
-            errors=[FieldError(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()],
+            errors=[_problem(e) for e in exc.errors()],
         ) from exc
     codes = [s.code for g in data.groups for s in g.services]
     if len(set(codes)) != len(codes):

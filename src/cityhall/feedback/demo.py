@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -32,6 +32,13 @@ from cityhall.feedback.schemas import (
 log = logging.getLogger(__name__)
 
 COUNT = 200
+# cityhall.demo's demo citizens (a later layer: not imported from here), so that logging in
+# as one of them shows their reports.
+DEMO_CITIZENS = (
+    ("079090001234", "Nguyễn Văn An", date(1990, 5, 12)),
+    ("079185004321", "Trần Thị Bình", date(1985, 11, 3)),
+    ("074201007788", "Lê Hoàng Cường", date(2001, 2, 27)),
+)
 DEMO_CLIENT = "Ứng dụng Dữ liệu mẫu (Open311)"
 # The demo wards' centroids (places/data/ward_centroids.csv): Sài Gòn, Bến Thành, Tân Định.
 CENTRES = ((10.7805, 106.704), (10.7713, 106.694), (10.7919, 106.6891))
@@ -112,7 +119,6 @@ def seed(session: Session, settings: Settings) -> int:
         select(func.count()).where(IntakeKey.scope.in_(["hotline:demo", "web:citizen:demo"]))
     ) or session.scalar(select(func.count()).where(Report.entered_by == "official:demo")):
         return 0
-    from cityhall.demo import DEMO_CITIZENS
     from cityhall.identity import service as identity
 
     rng = random.Random(1022)  # noqa: S311 - demo data, reproducible

@@ -35,6 +35,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cityhall.db import Base
 from cityhall.feedback.schemas import AgencyType, Channel, Moderation, State
 
+# The tables our foreign keys point at, registered wherever this module is imported alone
+# (the job worker imports the job modules, not cityhall.models).
+from cityhall.identity import models as _identity  # noqa: F401
+from cityhall.places import models as _places  # noqa: F401
+
 # cos(10.8°): HCMC's middle latitude. point(long * K, lat) is near-isotropic in the city.
 LONG_SCALE = 0.98229
 GEO_EXPR = f"point(long * {LONG_SCALE}, lat)"

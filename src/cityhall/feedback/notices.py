@@ -68,8 +68,10 @@ def to_reporter(
     *,
     agency_name: str | None = None,
     tracking_token: str | None = None,
+    new: bool = False,
 ) -> None:
-    """The reporter and the followers: what changed, with the public note if any."""
+    """The reporter and the followers: what changed, with the public note if any (a report
+    just ``new`` has no followers yet)."""
     state = STATE_LABELS[State(report.state)]
     subject = f"Phản ánh {report.public_id}: {state}"
     lines = [
@@ -110,11 +112,15 @@ def to_reporter(
             messages.append(Message(_key(base_key, "push", who), "push", who, subject, short))
 
     add(report.reporter_email, report.reporter_phone, report.reporter_citizen_id)
-    followers = session.execute(
-        select(Follower.email, Follower.phone, Follower.citizen_id).where(
-            Follower.report_id == report.id
-        )
-    ).all()
+    followers = (
+        []
+        if new
+        else session.execute(
+            select(Follower.email, Follower.phone, Follower.citizen_id).where(
+                Follower.report_id == report.id
+            )
+        ).all()
+    )
     for email, phone, citizen_id in followers:
         add(email, phone, citizen_id)
     # One message per recipient and channel even if someone is reporter and follower.

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from cityhall.core.i18n import translate
 from cityhall.errors import DomainError, FieldError, Invalid, NotFound
@@ -175,10 +176,14 @@ def _request_in(form: Any) -> Open311RequestIn:
     except ValidationError as exc:
         raise Invalid(
             errors=[
-                FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
+                _problem(".".join(str(p) for p in e["loc"]) or "body", str(e["msg"]))
                 for e in exc.errors()
             ]
         ) from None
+
+
+def _problem(where: str, text: str) -> FieldError:
+    return FieldError(where, text)
 
 
 def _service_notice(session: Session, data: Open311RequestIn, public_id: str) -> str | None:
@@ -221,7 +226,8 @@ async def post_request(
             item["account_id"] = data.account_id
         return _body("service_requests", [item], fmt)
 
-    return _run(request, fmt, build)
+    # The database work is synchronous: off the event loop, like FastAPI's sync routes.
+    return await run_in_threadpool(_run, request, fmt, build)
 
 
 @router.get("/requests.{fmt}", summary="GET Service Requests")

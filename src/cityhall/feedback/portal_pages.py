@@ -331,7 +331,7 @@ def nearby(
 def _error_key(loc: str) -> str:
     if loc.startswith("attributes."):
         return "attr_" + loc.removeprefix("attributes.").split(".")[0]
-    if loc in ("lat", "long", "", "__root__"):
+    if loc in ("lat", "long", "location", "point", "", "__root__"):
         return "location"
     if loc.startswith("photos"):
         return "photos"
@@ -486,6 +486,21 @@ async def report_submit(
                 errors.setdefault(key, message)
         if (draft.lat or draft.long) and (_float(draft.lat) is None or _float(draft.long) is None):
             errors["location"] = translate(N_("Tọa độ không hợp lệ."), locale)
+        # Said on the page at once with the other problems (the service checks them too).
+        if len(draft.description) < 10 or len(draft.description) > MAX_DESCRIPTION:
+            errors.setdefault(
+                "description",
+                translate(
+                    N_("Nội dung phản ánh cần từ 10 đến {n} ký tự."), locale, n=MAX_DESCRIPTION
+                ),
+            )
+        if not draft.address and not (draft.lat and draft.long):
+            errors.setdefault(
+                "location",
+                translate(
+                    N_("Chọn vị trí trên bản đồ, dùng vị trí hiện tại hoặc nhập địa chỉ."), locale
+                ),
+            )
         if errors or data is None:
             response = _report_form(
                 request, session, actor, settings, draft, errors=errors, status_code=422
@@ -685,7 +700,9 @@ def track(
         base=base,
         rating_url=f"{base}/danh-gia" if report.can_rate else None,
     )
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this URL
+    # The token is in this URL: never sent to another site (same-origin keeps the Origin
+    # header of this page's own forms, which "no-referrer" would turn into "null").
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,6 +161,25 @@ _NEARBY = text(
 )
 
 
+_RADII: dict[str, tuple[float, tuple[str, int]]] = {}
+_RADII_TTL = 300.0  # reference data: a category's name and radius, kept 5 minutes
+
+
+def _radius(session: Session, code: str) -> tuple[str, int]:
+    hit = _RADII.get(code)
+    if hit is not None and time.monotonic() - hit[0] < _RADII_TTL:
+        return hit[1]
+    found = session.execute(
+        select(Category.name, Category.duplicate_radius_m).where(Category.code == code)
+    ).one_or_none()
+    if found is None:
+        raise NotFound("Không có lĩnh vực phản ánh “{code}”.", code=code)
+    value = (str(found[0]), int(found[1]))
+    if len(_RADII) < 1000:
+        _RADII[code] = (time.monotonic(), value)
+    return value
+
+
 def nearby_open(
     session: Session,
     category: str,
@@ -171,12 +191,7 @@ def nearby_open(
 ) -> list[NearbyReport]:
     """Open, public (moderated) reports of ``category`` within its duplicate radius (or
     ``radius_m``) of the point, nearest first. Uses the GiST index on open reports."""
-    found = session.execute(
-        select(Category.name, Category.duplicate_radius_m).where(Category.code == category[:64])
-    ).one_or_none()
-    if found is None:
-        raise NotFound("Không có lĩnh vực phản ánh “{code}”.", code=category[:64])
-    name, default_radius = found
+    name, default_radius = _radius(session, category[:64])
     radius = max(1, min(radius_m or default_radius, 5000))
     rows = session.execute(
         _NEARBY,

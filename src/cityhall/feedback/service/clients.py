@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cityhall.core import audit
 from cityhall.core.actors import Actor, ActorKind
+from cityhall.core.i18n import N_
 from cityhall.errors import FieldError, Forbidden, Invalid
 from cityhall.feedback.models import ApiClient
 from cityhall.feedback.service.common import actor_ref
@@ -28,7 +29,7 @@ def create_api_key(session: Session, *, actor: Actor, name: str, contact: str | 
         raise Forbidden("Chỉ quản trị viên được cấp khóa API.")
     name = " ".join((name or "").split())
     if not 2 <= len(name) <= 200:
-        message = "Tên ứng dụng phải có từ 2 đến 200 ký tự."
+        message = N_("Tên ứng dụng phải có từ 2 đến 200 ký tự.")
         raise Invalid(message, errors=[FieldError("name", message)])
     key = KEY_PREFIX + secrets.token_urlsafe(30)
     client = ApiClient(

@@ -19,6 +19,7 @@ from cityhall.config import Settings
 from cityhall.core import audit
 from cityhall.core.actors import ANONYMOUS, SYSTEM, Actor, ActorKind
 from cityhall.core.calendar.rules import TimeUnit
+from cityhall.core.i18n import N_
 from cityhall.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from cityhall.feedback import notices
 from cityhall.feedback import permissions as perms
@@ -51,9 +52,9 @@ def _need(value: str | None, field: str, message: str) -> str:
 
 
 def _agency(ctx: Ctx, code: str | None) -> str:
-    code = _need(code, "agency_code", "Chưa chọn đơn vị xử lý.")
+    code = _need(code, "agency_code", N_("Chưa chọn đơn vị xử lý."))
     if code not in places.agencies_by_code(ctx.session, [code]):
-        message = "Không có cơ quan mang mã {code}."
+        message = N_("Không có cơ quan mang mã {code}.")
         raise Invalid(
             message, errors=[FieldError("agency_code", message, {"code": code})], code=code
         )
@@ -108,10 +109,10 @@ def _assign(ctx: Ctx, report: Report, data: ActionIn) -> None:
 
 
 def _reassign(ctx: Ctx, report: Report, data: ActionIn) -> None:
-    reason = _need(data.note, "note", "Cần nêu lý do chuyển đơn vị.")
+    reason = _need(data.note, "note", N_("Cần nêu lý do chuyển đơn vị."))
     target = _agency(ctx, data.agency_code) if data.agency_code else None
     if target is not None and target == report.agency_code:
-        message = "Phản ánh đã ở đơn vị này."
+        message = N_("Phản ánh đã ở đơn vị này.")
         raise Invalid(message, errors=[FieldError("agency_code", message)])
     before, old = report.state, report.agency_code
     report.agency_code = target
@@ -134,16 +135,16 @@ def _start(ctx: Ctx, report: Report, data: ActionIn) -> None:
 
 
 def _progress(ctx: Ctx, report: Report, data: ActionIn) -> None:
-    note = _need(data.note, "note", "Cần nêu tiến độ và lý do chưa giải quyết xong.")
+    note = _need(data.note, "note", N_("Cần nêu tiến độ và lý do chưa giải quyết xong."))
     if data.committed_date is None:
-        message = "Cần ngày cam kết hoàn thành."
+        message = N_("Cần ngày cam kết hoàn thành.")
         raise Invalid(message, errors=[FieldError("committed_date", message)])
     today = ctx.calendar.local(ctx.now).date()
     if data.committed_date < today:
-        message = "Ngày cam kết không được ở trong quá khứ."
+        message = N_("Ngày cam kết không được ở trong quá khứ.")
         raise Invalid(message, errors=[FieldError("committed_date", message)])
     if data.committed_date > today + timedelta(days=366):
-        message = "Ngày cam kết quá xa (tối đa một năm)."
+        message = N_("Ngày cam kết quá xa (tối đa một năm).")
         raise Invalid(message, errors=[FieldError("committed_date", message)])
     before = report.state
     report.state = State.IN_PROGRESS.value
@@ -161,7 +162,7 @@ def _progress(ctx: Ctx, report: Report, data: ActionIn) -> None:
 
 
 def _resolve(ctx: Ctx, report: Report, data: ActionIn) -> None:
-    reply = _need(data.note, "note", "Cần nội dung trả lời người phản ánh.")
+    reply = _need(data.note, "note", N_("Cần nội dung trả lời người phản ánh."))
     errors = check_photos(ctx.session, data.photos)
     if errors:
         raise Invalid("Ảnh kết quả không hợp lệ.", errors=errors)
@@ -184,7 +185,7 @@ def _resolve(ctx: Ctx, report: Report, data: ActionIn) -> None:
 
 
 def _reject(ctx: Ctx, report: Report, data: ActionIn) -> None:
-    reason = _need(data.note, "note", "Cần nêu lý do từ chối (ví dụ: không thuộc thẩm quyền).")
+    reason = _need(data.note, "note", N_("Cần nêu lý do từ chối (ví dụ: không thuộc thẩm quyền)."))
     before = report.state
     report.state = State.REJECTED.value
     report.answer = reason
@@ -223,15 +224,15 @@ def _follower_rows(report: Report) -> list[dict[str, object]]:
 
 
 def _merge(ctx: Ctx, report: Report, data: ActionIn) -> None:
-    target_id = _need(data.into_public_id, "into_public_id", "Chưa nêu phản ánh gốc.")
+    target_id = _need(data.into_public_id, "into_public_id", N_("Chưa nêu phản ánh gốc."))
     original = _root(ctx, target_id)
     if original.id == report.id:
-        message = "Không thể gộp một phản ánh vào chính nó."
+        message = N_("Không thể gộp một phản ánh vào chính nó.")
         raise Invalid(message, errors=[FieldError("into_public_id", message)])
     if not perms.can_see(ctx.actor, facts_of(original)):
         raise NotFound("Không tìm thấy phản ánh {public_id}.", public_id=target_id)
     if original.category_code != report.category_code:
-        message = "Chỉ gộp phản ánh cùng lĩnh vực."
+        message = N_("Chỉ gộp phản ánh cùng lĩnh vực.")
         raise Invalid(message, errors=[FieldError("into_public_id", message)])
     before = report.state
     report.state = State.MERGED.value
@@ -289,13 +290,13 @@ def _merge(ctx: Ctx, report: Report, data: ActionIn) -> None:
 
 def _moderate(ctx: Ctx, report: Report, data: ActionIn) -> None:
     if data.approve is None:
-        message = "Chọn công khai hoặc không công khai."
+        message = N_("Chọn công khai hoặc không công khai.")
         raise Invalid(message, errors=[FieldError("approve", message)])
     if data.approve:
         text = _need(
             data.public_description,
             "public_description",
-            "Cần nội dung công khai (đã lược bỏ thông tin cá nhân).",
+            N_("Cần nội dung công khai (đã lược bỏ thông tin cá nhân)."),
         )
         report.public_description = text
         report.moderation = Moderation.APPROVED.value
@@ -395,7 +396,7 @@ def reopen(
         )
     text = (reason or "").strip()
     if len(text) < 5:
-        message = "Cần nêu lý do mở lại (ít nhất 5 ký tự)."
+        message = N_("Cần nêu lý do mở lại (ít nhất 5 ký tự).")
         raise Invalid(message, errors=[FieldError("reason", message)])
     cat = _category(ctx, report)
     report.state = (State.REOPENED if report.agency_code else State.DISPATCH).value

@@ -17,7 +17,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
 from cityhall import jobs
@@ -232,17 +232,21 @@ def _location_errors(
 # --- idempotency --------------------------------------------------------------------------
 
 
-def _replay(ctx: Ctx, scope: str, key: str) -> Report | None:
-    ctx.session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 7411))"), {"k": f"{scope}|{key}"}
-    )
+# The lock first (a CTE is evaluated before the outer query reads the key), in one statement.
+_REPLAY = text(
+    "WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended(:lock, 7411))) "
+    "SELECT k.report_id, r.public_id FROM lock, feedback_intake_keys k "
+    "JOIN feedback_reports r ON r.id = k.report_id "
+    "WHERE k.scope = :scope AND k.key = :key AND k.created_at >= :since"
+)
+
+
+def _replay(ctx: Ctx, scope: str, key: str) -> tuple[int, str] | None:
     since = ctx.now - timedelta(minutes=ctx.settings.feedback_idempotency_minutes)
-    report_id = ctx.session.scalar(
-        select(IntakeKey.report_id).where(
-            IntakeKey.scope == scope, IntakeKey.key == key, IntakeKey.created_at >= since
-        )
-    )
-    return ctx.session.get(Report, report_id) if report_id is not None else None
+    row = ctx.session.execute(
+        _REPLAY, {"lock": f"{scope}|{key}", "scope": scope, "key": key, "since": since}
+    ).one_or_none()
+    return (int(row[0]), str(row[1])) if row is not None else None
 
 
 def _remember(ctx: Ctx, scope: str, key: str, report_id: int) -> None:
@@ -277,9 +281,7 @@ def _create(
     if idempotency is not None:
         earlier = _replay(ctx, *idempotency)
         if earlier is not None:
-            return Submitted(
-                public_id=earlier.public_id, report_id=earlier.id, token=None, replayed=True
-            )
+            return Submitted(public_id=earlier[1], report_id=earlier[0], token=None, replayed=True)
     token, token_hash = new_token()
     report = Report(
         public_id=next_public_id(ctx),

@@ -64,7 +64,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("subject_kind", "subject_ref", name="uq_ratings_subject"),
     )
     op.create_index("ix_ratings_agency_rated_at", "ratings", ["agency_code", "rated_at"])
-    op.create_index("ix_ratings_rated_at", "ratings", ["rated_at"])
+    op.create_index(
+        "ix_ratings_rated_at",
+        "ratings",
+        ["rated_at"],
+        postgresql_include=["unit_code", "agency_code", "level"],
+    )
     op.create_index("ix_ratings_rater_citizen", "ratings", ["rater_citizen_id"])
     op.create_index("ix_ratings_unit_rated_at", "ratings", ["unit_code", "rated_at"])
 
