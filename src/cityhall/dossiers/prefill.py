@@ -241,9 +241,7 @@ def _document_name(text: str) -> str:
     return unidecode(head).lower().strip()
 
 
-def _store(
-    session: Session, pin: str, version: ProcedureDetail
-) -> dict[str, tuple[str, str]]:
+def _store(session: Session, pin: str, version: ProcedureDetail) -> dict[str, tuple[str, str]]:
     """Documents of this application that are results the platform itself issued to the
     citizen earlier (returned, approved dossiers): the citizen's document store.
 
