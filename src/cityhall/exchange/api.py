@@ -114,11 +114,6 @@ def keys(settings: AppSettings) -> dict[str, Any]:
 _MAX_BODY = 1_048_576
 
 
-@gateway_router.api_route(
-    "/{member}/{subsystem}/{service_code}/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    summary="Cổng trao đổi dữ liệu: yêu cầu có chữ ký (X-Exchange-Request, JWS Ed25519)",
-)
 async def exchange(
     request: Request, member: str, subsystem: str, service_code: str, path: str
 ) -> Response:
@@ -139,6 +134,15 @@ async def exchange(
     )
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
+
+for _method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    gateway_router.add_api_route(
+        "/{member}/{subsystem}/{service_code}/{path:path}",
+        exchange,
+        methods=[_method],
+        operation_id=f"exchange_gateway_{_method.lower()}",
+        summary="Cổng trao đổi dữ liệu: yêu cầu có chữ ký (X-Exchange-Request, JWS Ed25519)",
+    )
 
 router = APIRouter()
 router.include_router(api)
