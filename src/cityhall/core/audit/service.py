@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,11 +85,21 @@ def _take_head(session: Session) -> AuditChainHead:
         head = session.get(AuditChainHead, shard)
         assert head is not None
         return head
-    head = session.scalars(
-        select(AuditChainHead).order_by(text("random()")).limit(1).with_for_update(skip_locked=True)
-    ).first()
+    # Chains in a random order, each by its primary key: the head table is rewritten at every
+    # event, and a scan of it (ORDER BY random()) walks its dead row versions every time.
+    shards = get_settings().audit_shards
+    order = random.sample(range(shards), shards)
+    head = None
+    for candidate in order:
+        head = session.scalars(
+            select(AuditChainHead)
+            .where(AuditChainHead.shard == candidate)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if head is not None:
+            break
     if head is None:
-        # Every chain is held by a running transaction: wait for one, at random.
+        # Every chain is held by a running transaction (or missing): wait for one.
         head = session.scalars(
             select(AuditChainHead).order_by(text("random()")).limit(1).with_for_update()
         ).first()
