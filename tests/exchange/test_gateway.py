@@ -219,3 +219,29 @@ def test_old_message_ids_are_forgotten_but_stay_refused_as_stale(
     _refused(
         send(client, parties.key, message_id=message_id, issued_at=old), 401, "stale_timestamp"
     )
+
+
+def test_a_path_cannot_climb_out_of_the_service(client: TestClient, parties: Parties) -> None:
+    from cityhall.exchange import gateway
+    from cityhall.exchange.client import signed_claims
+
+    # Signed by a client with a right, but aimed above the service's own paths.
+    path = "citizens/../../admin"
+    claims = signed_claims(
+        client=CLIENT_ID,
+        method="GET",
+        target=SERVICE_ID,
+        path=path,
+        body=b"",
+        purpose="administrative_procedure",
+        subject="079090001234",
+        acting=None,
+    )
+    token = signing.sign(parties.key, claims, signing.REQUEST_TYPE)
+    answer = gateway.handle(
+        client.app.state.session_factory,  # type: ignore[attr-defined]
+        client.app.state.settings,  # type: ignore[attr-defined]
+        gateway.GatewayRequest("GET", SERVICE_ID, path, b"", token),
+    )
+    assert answer.status == 400
+    assert answer.refusal is gateway.MALFORMED

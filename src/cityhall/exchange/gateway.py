@@ -175,6 +175,14 @@ def _verify_token(
     return client, claims
 
 
+def _safe_path(path: str) -> None:
+    """The path stays below the service: no dot segments (a client granted one service must
+    not reach the provider's other paths through ``../``), no backslashes."""
+    segments = path.split("?", 1)[0].split("/")
+    if any(seg in (".", "..") for seg in segments) or "\\" in path or "%2e" in path.lower():
+        raise _refuse(MALFORMED, "the path must not contain '.' or '..' segments")
+
+
 def _service(snap: directory.Snapshot, target: str) -> directory.Service:
     _parse_target(target)
     found = snap.services.get(target)
@@ -318,6 +326,7 @@ def handle(
                 snap, req, now.timestamp(), settings.exchange_freshness_seconds
             )
             service = _service(snap, req.target)
+            _safe_path(req.path)
             _check_right(snap, client, service, claims)
             checked = _Checked(client.full_id, claims, service.upstream)
             log.append(
