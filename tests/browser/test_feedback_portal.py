@@ -5,12 +5,14 @@ the public map shows markers on a blank background with a notice, and the list f
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityhall.config import get_settings
@@ -182,9 +184,11 @@ def test_a_citizen_files_a_report_with_a_photo_and_a_map_point(  # type: ignore[
     picker.wait_for(state="visible")
     page.wait_for_selector("#picker-notice:not([hidden])")
     picker.click(position={"x": 150, "y": 120})
-    page.wait_for_function("document.querySelector('#lat').value !== ''")
+    # Web-first assertions, not wait_for_function: a string predicate is eval'd in the page,
+    # which the page's Content-Security-Policy (rightly) refuses.
+    expect(page.locator("#lat")).not_to_have_value("")
     page.get_by_role("button", name="Dùng vị trí hiện tại (GPS)").click()
-    page.wait_for_function(f"document.querySelector('#lat').value.startsWith('{POINT[0]:.4f}')")
+    expect(page.locator("#lat")).to_have_value(re.compile("^" + re.escape(f"{POINT[0]:.4f}")))
     # The open report of the same category nearby is hinted.
     page.wait_for_selector(f"#nearby >> text={data['waste']}")
     assert page.get_by_role("button", name=f"Theo dõi phản ánh này ({data['waste']})").is_visible()

@@ -118,11 +118,26 @@ def test_a_recomputed_hash_does_not_hide_a_changed_body(
 def test_a_removed_entry_and_a_cut_tail_are_found(
     client: TestClient, parties: Parties, session: Session, settings: Settings
 ) -> None:
-    ids = _exchange(client, parties, 4)
-    _tamper(session, "DELETE FROM exchange_log WHERE message_id = :m", m=ids[1])
-    kinds = [p.kind for p in _verify(session, settings)]
-    assert "missing" in kinds or "unlinked" in kinds
-    assert all(k in {"missing", "unlinked", "truncated"} for k in kinds)
+    _exchange(client, parties, 12)
+    # An entry from the middle of a chain (a later one follows it), and a chain's last entry.
+    shard, middle = session.execute(
+        text(
+            "SELECT shard, min(seq) FROM exchange_log GROUP BY shard "
+            "HAVING count(*) >= 2 ORDER BY 2 LIMIT 1"
+        )
+    ).one()
+    _tamper(session, "DELETE FROM exchange_log WHERE shard = :s AND seq = :q", s=shard, q=middle)
+    assert {p.kind for p in _verify(session, settings)} <= {"missing", "unlinked"}
+    assert "missing" in {p.kind for p in _verify(session, settings)}
+    tail_shard, tail = session.execute(
+        text(
+            "SELECT shard, max(seq) FROM exchange_log WHERE shard <> :s GROUP BY shard "
+            "ORDER BY 1 LIMIT 1"
+        ),
+        {"s": shard},
+    ).one()
+    _tamper(session, "DELETE FROM exchange_log WHERE shard = :s AND seq = :q", s=tail_shard, q=tail)
+    assert "truncated" in {p.kind for p in _verify(session, settings)}
 
 
 def test_cli_verify_names_the_tampered_entry(
